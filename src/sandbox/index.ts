@@ -1,0 +1,3 @@
+export { startSandboxUpstream } from './server.js';
+export type { SandboxUpstream } from './server.js';
+export { SANDBOX_TOKENS } from './data.js';

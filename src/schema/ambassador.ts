@@ -1,0 +1,25 @@
+import { builder } from './builder.js';
+import type { AmbassadorRecord } from '../upstream/types.js';
+
+export const Ambassador = builder.objectRef<AmbassadorRecord>('Ambassador').implement({
+  description: 'An ambassador, as the upstream returns it with a challenge history.',
+  fields: (t) => ({
+    id: t.exposeID('id', { nullable: false, description: "The upstream's id_ambassador." }),
+    image: t.exposeString('image'),
+    fullName: t.exposeString('fullName'),
+    username: t.exposeString('username'),
+    description: t.exposeString('description'),
+    status: t.exposeInt('status'),
+    availability: t.exposeString('availability'),
+    unavailable: t.exposeBoolean('unavailable'),
+    isAbsent: t.exposeBoolean('isAbsent'),
+    absentMsg: t.exposeString('absentMsg'),
+    fbAccount: t.exposeString('fbAccount'),
+    twitterAccount: t.exposeString('twitterAccount'),
+    instagramAccount: t.exposeString('instagramAccount'),
+    linkedInAccount: t.exposeString('linkedInAccount'),
+    youtubeAccount: t.exposeString('youtubeAccount'),
+    online: t.exposeBoolean('online', { description: 'True when the last action was less than 5 minutes ago.' }),
+    lastActionDate: t.exposeString('lastActionDate', { description: 'As the upstream formats it.' }),
+  }),
+});

@@ -1,0 +1,116 @@
+import { builder } from './builder.js';
+import { Ambassador } from './ambassador.js';
+import { Challenge } from './challenge.js';
+import {
+  AmbassadorNotFoundError,
+  ValidationError,
+  mapUpstreamError,
+  unauthenticatedError,
+  validationErrorFromUpstream,
+} from './errors.js';
+import type { FieldErrorShape } from './errors.js';
+import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
+import { upstreamCall } from '../context.js';
+import type { GatewayContext } from '../context.js';
+import { UpstreamError } from '../upstream/errors.js';
+import type { ChallengeHistoryRecord } from '../upstream/types.js';
+
+export const ChallengeHistory = builder.objectRef<ChallengeHistoryRecord>('ChallengeHistory').implement({
+  description: 'A record that an ambassador completed a challenge and was awarded points.',
+  fields: (t) => ({
+    id: t.exposeID('id', { nullable: false }),
+    ambassador: t.expose('ambassador', { type: Ambassador }),
+    challenge: t.expose('challenge', { type: Challenge }),
+    message: t.exposeString('message'),
+    score: t.exposeFloat('score'),
+    points: t.exposeFloat('points'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+export const AddChallengeHistoryInput = builder.inputType('AddChallengeHistoryInput', {
+  fields: (t) => ({
+    points: t.float({ required: true, description: 'Points awarded.' }),
+    score: t.float({ required: true }),
+    message: t.string(),
+    challengeId: t.id({ description: 'The challenge completed; a positive integer id.' }),
+  }),
+});
+
+export interface AddChallengeHistoryArgs {
+  ambassadorId: string;
+  input: { points: number; score: number; message?: string | null; challengeId?: string | null };
+}
+
+/** Where each upstream field name came from in the operation, for FieldError.path. */
+const ARGUMENT_PATHS: Record<string, readonly string[]> = {
+  id: ['ambassadorId'],
+  points: ['input', 'points'],
+  score: ['input', 'score'],
+  message: ['input', 'message'],
+  challenge_id: ['input', 'challengeId'],
+};
+
+/**
+ * The whole of addChallengeHistory for one ambassador: token and id checks, the upstream
+ * POST (never retried), and the mapping of its answer. Throws AmbassadorNotFoundError or
+ * ValidationError (typed results) or a coded GraphQLError.
+ */
+export async function addChallengeHistory(
+  ctx: GatewayContext,
+  { ambassadorId, input }: AddChallengeHistoryArgs,
+): Promise<ChallengeHistoryRecord> {
+  if (!ctx.token) throw unauthenticatedError();
+
+  const id = parseUpstreamId(ambassadorId);
+  const challengeId = input.challengeId == null ? null : parseUpstreamId(input.challengeId);
+  const refused: FieldErrorShape[] = [];
+  if (id === null) refused.push({ field: 'id', path: ['ambassadorId'], messages: [`ambassadorId ${INVALID_ID_MESSAGE}.`] });
+  if (input.challengeId != null && challengeId === null) {
+    refused.push({ field: 'challenge_id', path: ['input', 'challengeId'], messages: [`challengeId ${INVALID_ID_MESSAGE}.`] });
+  }
+  if (id === null || refused.length > 0) {
+    throw new ValidationError(refused.map((f) => f.messages[0]).join(' '), refused);
+  }
+
+  try {
+    return await ctx.upstream.addChallengeHistory(
+      id,
+      { points: input.points, score: input.score, message: input.message, challengeId },
+      upstreamCall(ctx, ctx.token),
+    );
+  } catch (error) {
+    if (error instanceof UpstreamError && error.kind === 'not_found') {
+      throw new AmbassadorNotFoundError(ambassadorId);
+    }
+    if (error instanceof UpstreamError && error.validation) {
+      throw validationErrorFromUpstream(error.validation, ARGUMENT_PATHS);
+    }
+    throw mapUpstreamError(error, { reportOutcome: true });
+  }
+}
+
+/** Shared by every field whose result is AddChallengeHistoryResult, so they name one union. */
+export const addChallengeHistoryErrors = {
+  types: [AmbassadorNotFoundError, ValidationError],
+  union: { name: 'AddChallengeHistoryResult' },
+  result: { name: 'AddChallengeHistorySuccess' },
+  dataField: { name: 'challengeHistory' },
+};
+
+builder.mutationField('addChallengeHistory', (t) =>
+  t.field({
+    type: ChallengeHistory,
+    nullable: false,
+    description:
+      'Records that an ambassador completed a challenge and awards the points. Never retried by the gateway: ' +
+      'an error with extensions.outcomeUnknown = true means the history may exist.',
+    errors: addChallengeHistoryErrors,
+    args: {
+      ambassadorId: t.arg.id({ required: true }),
+      input: t.arg({ type: AddChallengeHistoryInput, required: true }),
+    },
+    resolve: (_root, args, ctx) => addChallengeHistory(ctx, args),
+  }),
+);

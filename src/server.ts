@@ -1,0 +1,115 @@
+// Wires Yoga, its plugins, the upstream client and the HTTP server. No environment reading
+// here (config.ts does that) and no knowledge of the sandbox (main.ts chooses it).
+
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createYoga } from 'graphql-yoga';
+import type { YogaServerInstance } from 'graphql-yoga';
+import type { GatewayConfig } from './config.js';
+import { readBearerToken } from './context.js';
+import type { GatewayContext } from './context.js';
+import { createLogger, yogaLogger } from './logging.js';
+import type { Logger } from './logging.js';
+import { requestIdOf, useRequestLog } from './plugins/request-log.js';
+import { schema } from './schema/index.js';
+import { UpstreamClient } from './upstream/client.js';
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** A token GraphiQL's header editor starts with (the sandbox's); a placeholder otherwise. */
+  exampleToken?: string;
+}
+
+export interface Gateway {
+  yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
+  server: Server;
+  upstream: UpstreamClient;
+  /** Listens on config.host:config.port; resolves to the bound URL of /graphql. */
+  listen(): Promise<URL>;
+  close(): Promise<void>;
+}
+
+const EXAMPLE_MUTATION = `# Record that ambassador 1 completed challenge 1.
+# Try ambassadorId "999" (AmbassadorNotFoundError), challengeId "999" (ValidationError),
+# or another token in the Headers tab (UNAUTHENTICATED / FORBIDDEN).
+mutation AddChallengeHistory {
+  addChallengeHistory(
+    ambassadorId: "1"
+    input: { points: 100, score: 87.5, message: "Great first sale!", challengeId: "1" }
+  ) {
+    __typename
+    ... on AddChallengeHistorySuccess {
+      challengeHistory {
+        id
+        points
+        score
+        message
+        createdAt
+        ambassador { id fullName username }
+        challenge { id title nbWins titles { lang content } }
+      }
+    }
+    ... on AmbassadorNotFoundError { message ambassadorId }
+    ... on ValidationError { message fieldErrors { field path messages } }
+  }
+}
+`;
+
+export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
+  if (!config.upstreamUrl) throw new Error('createGateway needs config.upstreamUrl');
+  const logger = options.logger ?? createLogger();
+  const upstream = new UpstreamClient({
+    baseUrl: config.upstreamUrl,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxResponseBytes: config.upstreamMaxResponseBytes,
+    connections: config.upstreamConnections,
+  });
+
+  const yoga = createYoga<Record<string, never>, GatewayContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/health',
+    landingPage: false,
+    logging: yogaLogger(logger),
+    // Unexpected errors become "Unexpected error." with no stack or detail, in every NODE_ENV.
+    maskedErrors: { isDev: false },
+    graphiql: {
+      title: 'Challenge gateway',
+      defaultQuery: EXAMPLE_MUTATION,
+      headers: JSON.stringify({ Authorization: `Bearer ${options.exampleToken ?? '<your token>'}` }, null, 2),
+      shouldPersistHeaders: false,
+    },
+    context: ({ request }): GatewayContext => ({
+      token: readBearerToken(request.headers.get('authorization')),
+      upstream,
+      config,
+      upstreamHeaders: { 'x-request-id': requestIdOf(request) },
+    }),
+    plugins: [useRequestLog(logger)],
+  });
+
+  const server = createServer(yoga);
+
+  return {
+    yoga,
+    server,
+    upstream,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address() as AddressInfo;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolve(new URL(`http://${host}:${port}/graphql`));
+        });
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await upstream.close();
+    },
+  };
+}

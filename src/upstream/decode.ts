@@ -1,0 +1,141 @@
+// Turns upstream JSON into records. Tolerant on purpose: a 2xx means the record exists,
+// so a field that is missing or of the wrong type becomes null (a list becomes []) rather
+// than failing the whole answer. Only a missing record id makes an answer unusable.
+
+import { isPlainObject } from './errors.js';
+import type {
+  AmbassadorRecord,
+  ChallengeHistoryRecord,
+  ChallengeRecord,
+  I18nContentRecord,
+} from './types.js';
+
+type Json = Record<string, unknown>;
+
+function readString(obj: Json, key: string): string | null {
+  const value = obj[key];
+  return typeof value === 'string' ? value : null;
+}
+
+function readNumber(obj: Json, key: string): number | null {
+  const value = obj[key];
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  // Laravel sometimes serializes decimals as strings ("42.00").
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  return null;
+}
+
+function readInt(obj: Json, key: string): number | null {
+  const value = readNumber(obj, key);
+  return value !== null && Number.isSafeInteger(value) ? value : null;
+}
+
+function readBoolean(obj: Json, key: string): boolean | null {
+  const value = obj[key];
+  if (typeof value === 'boolean') return value;
+  // PHP backends commonly emit tinyint booleans.
+  if (value === 0 || value === 1) return value === 1;
+  return null;
+}
+
+// RFC 3339 date-time; a missing offset is read as UTC (Laravel's default application zone).
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+function readDateTime(obj: Json, key: string): Date | null {
+  const value = obj[key];
+  if (typeof value !== 'string') return null;
+  const match = DATE_TIME.exec(value.trim());
+  if (!match) return null;
+  const [, y, mo, d, h, mi, s = '00', fraction = '', zone = 'Z'] = match;
+  const offset = zone.toUpperCase() === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const millis = fraction.slice(0, 4).padEnd(4, '0'); // ".123456" -> ".123"
+  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}${fraction ? millis : ''}${offset}`);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+function readId(obj: Json, key: string): number | null {
+  const value = readInt(obj, key);
+  return value !== null && value > 0 ? value : null;
+}
+
+function readI18nList(obj: Json, key: string): I18nContentRecord[] {
+  const value = obj[key];
+  if (!Array.isArray(value)) return [];
+  return value.filter(isPlainObject).map((item) => ({
+    id: readInt(item, 'id_i18n_content'),
+    langCode: readString(item, 'lang'),
+    content: readString(item, 'content'),
+  }));
+}
+
+export function decodeAmbassador(value: unknown, fallbackId: number | null): AmbassadorRecord | null {
+  if (!isPlainObject(value)) return null;
+  const id = readId(value, 'id_ambassador') ?? fallbackId;
+  if (id === null) return null;
+  return {
+    id,
+    image: readString(value, 'image'),
+    fullName: readString(value, 'full_name'),
+    username: readString(value, 'username'),
+    description: readString(value, 'description'),
+    status: readInt(value, 'status'),
+    availability: readString(value, 'availability'),
+    unavailable: readBoolean(value, 'unavailable'),
+    isAbsent: readBoolean(value, 'is_absent'),
+    absentMsg: readString(value, 'absent_msg'),
+    fbAccount: readString(value, 'fb_account'),
+    twitterAccount: readString(value, 'twitter_account'),
+    instagramAccount: readString(value, 'instagram_account'),
+    linkedInAccount: readString(value, 'linkedIn_account'),
+    youtubeAccount: readString(value, 'youtube_account'),
+    online: readBoolean(value, 'online'),
+    lastActionDate: readString(value, 'last_action_date'),
+  };
+}
+
+export function decodeChallenge(value: unknown, fallbackId: number | null): ChallengeRecord | null {
+  if (!isPlainObject(value)) return null;
+  const id = readId(value, 'id') ?? fallbackId;
+  if (id === null) return null;
+  const challengeable = value.challengeable;
+  return {
+    id,
+    titles: readI18nList(value, 'titles'),
+    images: readI18nList(value, 'images'),
+    descriptions: readI18nList(value, 'descriptions'),
+    points: readNumber(value, 'points'),
+    proportionalPoints: readBoolean(value, 'proportional_points'),
+    nbWins: readInt(value, 'nb_wins'),
+    startDate: readDateTime(value, 'start_date'),
+    endDate: readDateTime(value, 'end_date'),
+    active: readBoolean(value, 'active'),
+    challengeableType: readString(value, 'challengeable_type'),
+    challengeable: isPlainObject(challengeable) ? challengeable : null,
+  };
+}
+
+/**
+ * Decodes a 2xx answer of POST .../challenge-histories. Returns null when the body has no
+ * usable record id. The ids the gateway sent stand in for ids missing from nested objects.
+ */
+export function decodeChallengeHistory(
+  value: unknown,
+  sent: { ambassadorId: number; challengeId: number | null },
+): ChallengeHistoryRecord | null {
+  if (!isPlainObject(value)) return null;
+  const rawId = value.id;
+  let id: number | string | null = null;
+  if (typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId > 0) id = rawId;
+  else if (typeof rawId === 'string' && rawId.trim() !== '') id = rawId.trim();
+  if (id === null) return null;
+  return {
+    id,
+    ambassador: decodeAmbassador(value.ambassador, sent.ambassadorId),
+    challenge: decodeChallenge(value.challenge, sent.challengeId),
+    message: readString(value, 'message'),
+    score: readNumber(value, 'score'),
+    points: readNumber(value, 'points'),
+    createdAt: readDateTime(value, 'created_at'),
+    updatedAt: readDateTime(value, 'updated_at'),
+  };
+}

@@ -1,0 +1,73 @@
+// The upstream's records as the gateway holds them: camelCase, every field that may be
+// missing or malformed in a real answer typed as nullable. Decoding (decode.ts) is the only
+// place that turns upstream JSON into these.
+
+export interface I18nContentRecord {
+  id: number | null;
+  langCode: string | null;
+  content: string | null;
+}
+
+export interface AmbassadorRecord {
+  id: number;
+  image: string | null;
+  fullName: string | null;
+  username: string | null;
+  description: string | null;
+  status: number | null;
+  availability: string | null;
+  unavailable: boolean | null;
+  isAbsent: boolean | null;
+  absentMsg: string | null;
+  fbAccount: string | null;
+  twitterAccount: string | null;
+  instagramAccount: string | null;
+  linkedInAccount: string | null;
+  youtubeAccount: string | null;
+  online: boolean | null;
+  lastActionDate: string | null;
+}
+
+export interface ChallengeRecord {
+  id: number;
+  titles: I18nContentRecord[];
+  images: I18nContentRecord[];
+  descriptions: I18nContentRecord[];
+  points: number | null;
+  proportionalPoints: boolean | null;
+  /** Only in the challenge embedded in a challenge-history answer. */
+  nbWins: number | null;
+  /** Only in GET /manager/challenges/{id}. */
+  startDate: Date | null;
+  endDate: Date | null;
+  active: boolean | null;
+  challengeableType: string | null;
+  challengeable: Record<string, unknown> | null;
+}
+
+export interface ChallengeHistoryRecord {
+  id: number | string;
+  ambassador: AmbassadorRecord | null;
+  challenge: ChallengeRecord | null;
+  message: string | null;
+  score: number | null;
+  points: number | null;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+}
+
+/** What the gateway sends to POST /manager/ambassadors/{id}/challenge-histories. */
+export interface NewChallengeHistory {
+  points: number;
+  score: number;
+  message?: string | null;
+  challengeId?: number | null;
+}
+
+/** Per-call facts the upstream must receive: the caller's token and correlation headers. */
+export interface UpstreamCallOptions {
+  token: string;
+  /** Extra headers for tracing/correlation (x-request-id, traceparent); never credentials. */
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
