@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (index.js) and ESM (index.mjs) without an exports map: Node loads the
+    // CJS one for every dependency, Vite would load the ESM one for our sources. Two copies break
+    // `instanceof GraphQLError`, so tests load the same file Node does in production.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
