@@ -1,6 +1,9 @@
 // Reads and validates the environment once, at start-up. Every problem is reported
 // (one line each) rather than only the first, so a bad deployment is fixed in one pass.
 
+import { readFileSync } from 'node:fs';
+import type { LogLevel } from './logging.js';
+
 export type NodeEnv = 'development' | 'production' | 'test';
 
 export interface GatewayConfig {
@@ -14,6 +17,16 @@ export interface GatewayConfig {
   upstreamMaxResponseBytes: number;
   /** Keep-alive connections the gateway holds open to the upstream origin. */
   upstreamConnections: number;
+  logLevel: LogLevel;
+  /**
+   * Trusted documents (TRUSTED_DOCUMENTS_FILE): sha256 hash -> operation text. When set, only these
+   * operations run; when null, any operation runs and automatic persisted queries are on.
+   */
+  trustedDocuments: ReadonlyMap<string, string> | null;
+  /** OTLP/HTTP endpoint spans are exported to (OTEL_EXPORTER_OTLP_ENDPOINT); null = no export. */
+  otlpEndpoint: URL | null;
+  /** service.name on exported spans. */
+  serviceName: string;
 }
 
 export class ConfigError extends Error {
@@ -26,6 +39,8 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Collects problems while reading values, so all of them can be reported together. */
 class EnvReader {
@@ -77,6 +92,26 @@ class EnvReader {
     }
     return url;
   }
+
+  /** A JSON file of {"<sha256 hex>": "<operation>"}, as codegen's persisted-documents output writes it. */
+  trustedDocuments(name: string): ReadonlyMap<string, string> | null {
+    const path = this.raw(name);
+    if (path === undefined) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      const reason = error instanceof SyntaxError ? 'is not JSON' : 'cannot be read';
+      this.problems.push(`${name} file "${path}" ${reason}`);
+      return null;
+    }
+    const entries = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.entries(parsed) : [];
+    if (entries.length === 0 || !entries.every(([hash, doc]) => SHA256_HEX.test(hash) && typeof doc === 'string')) {
+      this.problems.push(`${name} file "${path}" must be a non-empty JSON object of {"<sha256 hex>": "<operation>"}`);
+      return null;
+    }
+    return new Map(entries as [string, string][]);
+  }
 }
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
@@ -91,6 +126,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     upstreamTimeoutMs: read.integer('UPSTREAM_TIMEOUT_MS', 10_000, { min: 1, max: 600_000 }),
     upstreamMaxResponseBytes: read.integer('UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, { min: 1024 }),
     upstreamConnections: read.integer('UPSTREAM_CONNECTIONS', 64, { min: 1, max: 10_000 }),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    trustedDocuments: read.trustedDocuments('TRUSTED_DOCUMENTS_FILE'),
+    otlpEndpoint: read.httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT'),
+    serviceName: read.raw('OTEL_SERVICE_NAME') ?? 'challenge-gateway',
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -2,6 +2,7 @@
 // is shared between callers, because callers carry different tokens.
 
 import type { GatewayConfig } from './config.js';
+import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 import type { UpstreamClient } from './upstream/client.js';
 import type { UpstreamCallOptions } from './upstream/types.js';
 
@@ -12,6 +13,8 @@ export interface GatewayContext {
   config: GatewayConfig;
   /** Correlation headers forwarded with every upstream call of this request. */
   upstreamHeaders: Record<string, string>;
+  /** This request's id, operation, outcome and upstream calls (logs, metrics, spans). */
+  telemetry: RequestTelemetry;
 }
 
 /** `Bearer <token>` (scheme case-insensitive, per RFC 9110); anything else is no token. */
@@ -22,5 +25,5 @@ export function readBearerToken(authorization: string | null): string | null {
 }
 
 export function upstreamCall(ctx: GatewayContext, token: string): UpstreamCallOptions {
-  return { token, headers: ctx.upstreamHeaders };
+  return ctx.telemetry.upstreamCall(token);
 }

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     closeSandbox = sandbox.close;
   }
 
-  const gateway = createGateway(config, { logger: createLogger(), exampleToken });
+  const gateway = createGateway(config, { logger: createLogger({ level: config.logLevel }), exampleToken });
   const url = await gateway.listen();
 
   if (exampleToken) {

@@ -11,26 +11,37 @@ import { readBearerToken } from './context.js';
 import type { GatewayContext } from './context.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
-import { requestIdOf, useRequestLog } from './plugins/request-log.js';
+import { useMetrics } from './plugins/metrics.js';
+import { usePersistedOperationModes } from './plugins/persisted-operations.js';
+import { useRequestLog } from './plugins/request-log.js';
+import { useRequestTelemetry } from './plugins/request-telemetry.js';
+import { useTracing } from './plugins/tracing.js';
 import { schema } from './schema/index.js';
+import { GatewayMetrics } from './telemetry/metrics.js';
+import { telemetryOf } from './telemetry/request-telemetry.js';
+import { Tracing } from './telemetry/tracing.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface GatewayOptions {
   logger?: Logger;
   /** A token GraphiQL's header editor starts with (the sandbox's); a placeholder otherwise. */
   exampleToken?: string;
+  /** Spans go here instead of the OTLP endpoint of the configuration (tests). */
+  tracing?: Tracing | null;
 }
 
 export interface Gateway {
   yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
   server: Server;
   upstream: UpstreamClient;
+  metrics: GatewayMetrics;
+  tracing: Tracing | null;
   /** Listens on config.host:config.port; resolves to the bound URL of /graphql. */
   listen(): Promise<URL>;
   close(): Promise<void>;
 }
 
-const EXAMPLE_MUTATION = `# Record that ambassador 1 completed challenge 1.
+export const EXAMPLE_MUTATION = `# Record that ambassador 1 completed challenge 1.
 # Try ambassadorId "999" (AmbassadorNotFoundError), challengeId "999" (ValidationError),
 # or another token in the Headers tab (UNAUTHENTICATED / FORBIDDEN).
 mutation AddChallengeHistory {
@@ -66,6 +77,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     connections: config.upstreamConnections,
   });
 
+  const metrics = new GatewayMetrics();
+  upstream.onResponse(metrics.observeUpstream);
+  const tracing = options.tracing === undefined ? Tracing.fromConfig(config) : options.tracing;
+
   const yoga = createYoga<Record<string, never>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -80,13 +95,23 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       headers: JSON.stringify({ Authorization: `Bearer ${options.exampleToken ?? '<your token>'}` }, null, 2),
       shouldPersistHeaders: false,
     },
-    context: ({ request }): GatewayContext => ({
-      token: readBearerToken(request.headers.get('authorization')),
-      upstream,
-      config,
-      upstreamHeaders: { 'x-request-id': requestIdOf(request) },
-    }),
-    plugins: [useRequestLog(logger)],
+    context: ({ request }): GatewayContext => {
+      const telemetry = telemetryOf(request);
+      return {
+        token: readBearerToken(request.headers.get('authorization')),
+        upstream,
+        config,
+        upstreamHeaders: telemetry.upstreamHeaders,
+        telemetry,
+      };
+    },
+    plugins: [
+      useRequestTelemetry(), // first: the next three read what it gathers
+      ...(tracing ? [useTracing(tracing)] : []),
+      useRequestLog(logger),
+      useMetrics(metrics),
+      ...usePersistedOperationModes(config.trustedDocuments),
+    ],
   });
 
   const server = createServer(yoga);
@@ -95,6 +120,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     yoga,
     server,
     upstream,
+    metrics,
+    tracing,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -110,6 +137,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         server.closeIdleConnections();
       });
       await upstream.close();
+      await tracing?.shutdown();
     },
   };
 }

@@ -1,52 +1,48 @@
-// One log line per HTTP request, and the request id that ties it to the upstream's logs:
-// taken from an incoming x-request-id when it is sane, made otherwise, returned to the client.
+// One JSON log line per HTTP request: what was asked (operation), what came of it (status,
+// result type or error code), the upstream calls it made, and the request id that ties it to
+// the upstream's logs, also returned to the client as x-request-id. Facts only, never headers,
+// so the bearer token cannot reach a log line.
 
-import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logging.js';
+import { seenTelemetryOf } from '../telemetry/request-telemetry.js';
+import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 
-interface RequestFacts {
-  id: string;
-  started: number;
-  operationName?: string;
-}
-
-const facts = new WeakMap<Request, RequestFacts>();
-const SANE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
-
-/** The id of a request seen by useRequestLog (made on first use, for requests it did not see). */
-export function requestIdOf(request: Request): string {
-  let entry = facts.get(request);
-  if (!entry) {
-    const incoming = request.headers.get('x-request-id');
-    entry = { id: incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID(), started: performance.now() };
-    facts.set(request, entry);
-  }
-  return entry.id;
-}
+const round = (ms: number) => Math.round(ms * 100) / 100;
 
 export function useRequestLog(logger: Logger): Plugin {
   return {
-    onRequest({ request }) {
-      requestIdOf(request);
-    },
-    onParams({ request, params }) {
-      const entry = facts.get(request);
-      if (entry && params.operationName) entry.operationName = params.operationName;
-    },
     onResponse({ request, response }) {
-      const entry = facts.get(request);
-      if (!entry) return;
-      response.headers.set('x-request-id', entry.id);
-      const url = new URL(request.url);
-      logger.info('request', {
-        requestId: entry.id,
-        method: request.method,
-        path: url.pathname,
-        status: response.status,
-        operationName: entry.operationName ?? null,
-        durationMs: Math.round((performance.now() - entry.started) * 100) / 100,
-      });
+      const telemetry = seenTelemetryOf(request);
+      if (!telemetry) return;
+      response.headers.set('x-request-id', telemetry.id);
+      logger.info('request', logFields(telemetry, request, response.status));
     },
   };
+}
+
+function logFields(t: RequestTelemetry, request: Request, status: number): Record<string, unknown> {
+  return {
+    requestId: t.id,
+    traceId: t.span?.spanContext().traceId ?? t.upstreamHeaders.traceparent?.slice(3, 35) ?? null,
+    method: request.method,
+    path: pathOf(request.url),
+    status,
+    operationName: t.operationName,
+    operationType: t.operationType,
+    rootFields: t.rootFields,
+    resultType: t.resultType,
+    errorCode: t.errorCode,
+    durationMs: round(performance.now() - t.started),
+    upstreamCalls: t.upstreamCalls,
+    upstreamStatus: t.upstreamCalls > 0 ? t.upstreamStatus : null,
+    upstreamDurationMs: t.upstreamCalls > 0 ? round(t.upstreamDurationMs) : null,
+  };
+}
+
+/** The path of an absolute URL, without parsing all of it. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  const end = url.indexOf('?', start);
+  return start < 0 ? '/' : url.slice(start, end < 0 ? undefined : end);
 }

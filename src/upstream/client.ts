@@ -156,7 +156,7 @@ export class UpstreamClient {
       throw this.transportError(error, method, deadline.signal.aborted, status);
     } finally {
       clearTimeout(timer);
-      this.notify({ method, route, status, durationMs: performance.now() - started });
+      this.notify({ method, route, status, durationMs: performance.now() - started }, call);
     }
   }
 
@@ -211,7 +211,8 @@ export class UpstreamClient {
     });
   }
 
-  private notify(info: UpstreamResponseInfo): void {
+  private notify(info: UpstreamResponseInfo, call: UpstreamCallOptions): void {
+    call.recorder?.upstreamResponded(info);
     for (const observer of this.observers) observer(info);
   }
 }

@@ -2,6 +2,8 @@
 // missing or malformed in a real answer typed as nullable. Decoding (decode.ts) is the only
 // place that turns upstream JSON into these.
 
+import type { UpstreamResponseInfo } from './client.js';
+
 export interface I18nContentRecord {
   id: number | null;
   langCode: string | null;
@@ -70,4 +72,10 @@ export interface UpstreamCallOptions {
   /** Extra headers for tracing/correlation (x-request-id, traceparent); never credentials. */
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** Told how this call ended, for per-request logs and spans (onResponse observers hear every call). */
+  recorder?: UpstreamCallRecorder;
+}
+
+export interface UpstreamCallRecorder {
+  upstreamResponded(info: UpstreamResponseInfo): void;
 }

@@ -1,0 +1,54 @@
+// Gathers each request's telemetry (telemetry/request-telemetry.ts) from Yoga's hooks: the
+// operation from the parsed document, the outcome from the result. Must come first in the
+// plugin list: the log, metrics and tracing plugins read what it gathers.
+
+import { Kind, getOperationAST } from 'graphql';
+import type { ExecutionResult, SelectionNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { telemetryOf, seenTelemetryOf } from '../telemetry/request-telemetry.js';
+import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
+
+export function useRequestTelemetry(): Plugin {
+  return {
+    onRequest({ request }) {
+      telemetryOf(request);
+    },
+    onParams({ request, params }) {
+      const telemetry = seenTelemetryOf(request);
+      if (telemetry && typeof params.operationName === 'string') telemetry.operationName = params.operationName;
+    },
+    onExecute({ args }) {
+      const telemetry = seenTelemetryOf((args.contextValue as { request: Request }).request);
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!telemetry || !operation) return;
+      telemetry.operationType = operation.operation;
+      telemetry.operationName ??= operation.name?.value ?? null;
+      telemetry.rootFields = rootFieldsOf(operation.selectionSet.selections);
+    },
+    onResultProcess({ request, result }) {
+      const telemetry = seenTelemetryOf(request);
+      if (telemetry && !Array.isArray(result) && !(Symbol.asyncIterator in result)) recordOutcome(telemetry, result);
+    },
+  };
+}
+
+function rootFieldsOf(selections: readonly SelectionNode[]): string {
+  const names = new Set<string>();
+  for (const selection of selections) if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+  return [...names].sort().join(',');
+}
+
+function recordOutcome(telemetry: RequestTelemetry, result: ExecutionResult): void {
+  const error = result.errors?.[0];
+  if (error) {
+    const code = error.extensions?.code;
+    telemetry.errorCode = typeof code === 'string' ? code : 'ERROR';
+  }
+  if (result.data) {
+    for (const key in result.data) {
+      const value = result.data[key] as { __typename?: unknown } | null;
+      if (value && typeof value.__typename === 'string') telemetry.resultType = value.__typename;
+      break;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// Prometheus metrics, one registry per gateway (two gateways in a test process never clash).
+// Labels are bounded by the schema and the error codes: root field names (not the client's
+// operation name or aliases), outcome words, upstream route templates and statuses.
+
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestTelemetry } from './request-telemetry.js';
+import type { UpstreamResponseInfo } from '../upstream/client.js';
+
+// Seconds; the upstream deadline defaults to 10 s.
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Histogram({
+    name: 'gateway_graphql_request_duration_seconds',
+    help: 'GraphQL requests by root fields and outcome (result __typename, error code, or "ok"); _count is the request count.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly upstream = new Histogram({
+    name: 'gateway_upstream_request_duration_seconds',
+    help: 'Upstream REST calls by method, route template and status ("none" when no answer); _count is the call count.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  observeRequest(request: RequestTelemetry, durationMs: number): void {
+    this.requests.observe({ operation: request.rootFields ?? 'none', outcome: request.outcome }, durationMs / 1000);
+  }
+
+  /** An UpstreamClient onResponse observer. */
+  readonly observeUpstream = (info: UpstreamResponseInfo): void => {
+    this.upstream.observe({ method: info.method, route: info.route, status: info.status ?? 'none' }, info.durationMs / 1000);
+  };
+}

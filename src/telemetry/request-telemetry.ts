@@ -1,0 +1,95 @@
+// What one HTTP request to the gateway did, gathered once and read by the log line, the metrics
+// and the span: its id, operation, outcome and upstream calls. One object per request; the
+// upstream client reports each call's end to it (UpstreamCallRecorder).
+
+import { randomUUID } from 'node:crypto';
+import type { Span } from '@opentelemetry/api';
+import { endUpstreamSpan, incomingTraceHeaders } from './tracing.js';
+import type { Tracing } from './tracing.js';
+import type { UpstreamResponseInfo } from '../upstream/client.js';
+import type { UpstreamCallOptions, UpstreamCallRecorder } from '../upstream/types.js';
+
+const SANE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+export class RequestTelemetry implements UpstreamCallRecorder {
+  readonly started = performance.now();
+  /** Taken from a sane incoming x-request-id, made otherwise; sent upstream and returned to the client. */
+  readonly id: string;
+  /** Sent with every upstream call of this request: x-request-id and the incoming trace context. */
+  readonly upstreamHeaders: Record<string, string>;
+  operationName: string | null = null;
+  operationType: string | null = null;
+  /** The root fields selected (names, not aliases): a label bounded by the schema. */
+  rootFields: string | null = null;
+  /** __typename of the first root field's result, when the operation selected it (union results). */
+  resultType: string | null = null;
+  /** extensions.code of the first error. */
+  errorCode: string | null = null;
+  upstreamCalls = 0;
+  /** Status of the last upstream call; null when it got no answer. */
+  upstreamStatus: number | null = null;
+  upstreamDurationMs = 0;
+  /** The request's span, when spans are exported. */
+  span: Span | null = null;
+  tracing: Tracing | null = null;
+
+  constructor(headers: Headers) {
+    const incoming = headers.get('x-request-id');
+    this.id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    this.upstreamHeaders = { 'x-request-id': this.id, ...incomingTraceHeaders(headers) };
+  }
+
+  /** The options of one upstream call made for this request. */
+  upstreamCall(token: string): UpstreamCallOptions {
+    if (this.tracing && this.span) {
+      const { span, headers } = this.tracing.startUpstreamSpan(this.span, this.upstreamHeaders);
+      return { token, headers, recorder: new UpstreamSpanRecorder(this, span) };
+    }
+    return { token, headers: this.upstreamHeaders, recorder: this };
+  }
+
+  upstreamResponded(info: UpstreamResponseInfo): void {
+    this.upstreamCalls += 1;
+    this.upstreamStatus = info.status;
+    this.upstreamDurationMs += info.durationMs;
+  }
+
+  /** A GraphQL result was produced: the request counts in the GraphQL metrics. */
+  get isGraphQL(): boolean {
+    return this.rootFields !== null || this.errorCode !== null;
+  }
+
+  /** One word for metrics: the error code, else the result type, else "ok". */
+  get outcome(): string {
+    return this.errorCode ?? this.resultType ?? 'ok';
+  }
+}
+
+class UpstreamSpanRecorder implements UpstreamCallRecorder {
+  constructor(
+    private readonly request: RequestTelemetry,
+    private readonly span: Span,
+  ) {}
+
+  upstreamResponded(info: UpstreamResponseInfo): void {
+    this.request.upstreamResponded(info);
+    endUpstreamSpan(this.span, info);
+  }
+}
+
+const byRequest = new WeakMap<Request, RequestTelemetry>();
+
+/** The request's telemetry, made on first use (the first plugin's onRequest, or the context factory). */
+export function telemetryOf(request: Request): RequestTelemetry {
+  let telemetry = byRequest.get(request);
+  if (!telemetry) {
+    telemetry = new RequestTelemetry(request.headers);
+    byRequest.set(request, telemetry);
+  }
+  return telemetry;
+}
+
+/** The telemetry of a request seen earlier, without making one. */
+export function seenTelemetryOf(request: Request): RequestTelemetry | undefined {
+  return byRequest.get(request);
+}

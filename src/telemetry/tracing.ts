@@ -1,0 +1,91 @@
+// W3C trace context and OpenTelemetry spans. Propagating an incoming traceparent to the upstream
+// costs one header check per request and is always on; spans exist only when an OTLP endpoint is
+// configured. Contexts are passed explicitly (no global provider or context manager), so two
+// gateways in one process never share a tracer.
+
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Span, TextMapGetter, Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { GatewayConfig } from '../config.js';
+import type { UpstreamResponseInfo } from '../upstream/client.js';
+
+// Version 00 only, and neither id all zeros (both invalid per W3C Trace Context).
+const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+const MAX_TRACESTATE = 512;
+
+/** The incoming trace context, forwarded unchanged when the gateway makes no spans; {} when absent or invalid. */
+export function incomingTraceHeaders(headers: Headers): Record<string, string> {
+  const traceparent = headers.get('traceparent');
+  if (traceparent === null || !TRACEPARENT.test(traceparent)) return {};
+  const tracestate = headers.get('tracestate');
+  return tracestate && tracestate.length <= MAX_TRACESTATE ? { traceparent, tracestate } : { traceparent };
+}
+
+const headersGetter: TextMapGetter<Headers> = {
+  get: (headers, key) => headers.get(key) ?? undefined,
+  keys: (headers) => [...headers.keys()],
+};
+
+const propagator = new W3CTraceContextPropagator();
+
+export class Tracing {
+  private readonly tracer: Tracer;
+
+  constructor(
+    private readonly provider: BasicTracerProvider,
+    serviceName: string,
+  ) {
+    this.tracer = provider.getTracer(serviceName);
+  }
+
+  /** Spans exported over OTLP/HTTP to config.otlpEndpoint; null when it is not set. */
+  static fromConfig(config: GatewayConfig): Tracing | null {
+    if (!config.otlpEndpoint) return null;
+    const base = config.otlpEndpoint.href.replace(/\/+$/, '');
+    return Tracing.withExporter(new OTLPTraceExporter({ url: `${base}/v1/traces` }), config.serviceName);
+  }
+
+  static withExporter(exporter: SpanExporter, serviceName: string): Tracing {
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': serviceName }),
+      spanProcessors: [new BatchSpanProcessor(exporter)],
+    });
+    return new Tracing(provider, serviceName);
+  }
+
+  /** The SERVER span of one HTTP request, child of the caller's traceparent when it sent one. */
+  startRequestSpan(method: string, headers: Headers): Span {
+    const parent = propagator.extract(ROOT_CONTEXT, headers, headersGetter);
+    return this.tracer.startSpan(`${method} /graphql`, { kind: SpanKind.SERVER }, parent);
+  }
+
+  /** A CLIENT span for one upstream call, and the headers that make the upstream its child. */
+  startUpstreamSpan(parent: Span, headers: Record<string, string>): { span: Span; headers: Record<string, string> } {
+    const span = this.tracer.startSpan('upstream', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, parent));
+    const carrier: Record<string, string> = { ...headers };
+    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, { set: (c, key, value) => (c[key] = value) });
+    return { span, headers: carrier };
+  }
+
+  /** Sends what is buffered and stops exporting (at gateway close). */
+  shutdown(): Promise<void> {
+    return this.provider.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.provider.forceFlush();
+  }
+}
+
+export function endUpstreamSpan(span: Span, info: UpstreamResponseInfo): void {
+  span.updateName(`${info.method} ${info.route}`);
+  span.setAttribute('http.request.method', info.method);
+  span.setAttribute('url.template', info.route);
+  if (info.status !== null) span.setAttribute('http.response.status_code', info.status);
+  if (info.status === null || info.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
+}
