@@ -1,0 +1,91 @@
+// The one JSON log line per request, and the request id that ties client, gateway and upstream.
+
+import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import { startGateway, TEST_TOKEN } from '../support/gateway.js';
+import type { TestGateway } from '../support/gateway.js';
+import { startScriptableUpstream } from '../support/scriptable-upstream.js';
+import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
+
+const MUTATION = `mutation Record($id: ID!) {
+  addChallengeHistory(ambassadorId: $id, input: { points: 42, score: 12.5, challengeId: "3" }) {
+    __typename
+    ... on Error { message }
+  }
+}`;
+
+let upstream: ScriptableUpstream;
+let gw: TestGateway;
+beforeAll(async () => {
+  upstream = await startScriptableUpstream();
+  gw = await startGateway({ upstreamUrl: upstream.url });
+});
+afterAll(async () => {
+  await gw.close();
+  await upstream.close();
+});
+beforeEach(() => {
+  upstream.reset();
+  gw.logs.length = 0;
+});
+
+function requestLines(): Record<string, unknown>[] {
+  return gw.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request');
+}
+
+test('a success: one line with operation, result type, upstream status and durations; the id goes upstream and back', async () => {
+  const res = await gw.graphql(
+    { query: MUTATION, variables: { id: '7' }, operationName: 'Record' },
+    { headers: { 'x-request-id': 'req-abc.123' } },
+  );
+  expect(res.body.data.addChallengeHistory.__typename).toBe('AddChallengeHistorySuccess');
+  expect(res.headers.get('x-request-id')).toBe('req-abc.123');
+  expect(upstream.requests[0]?.headers['x-request-id']).toBe('req-abc.123');
+
+  const lines = requestLines();
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatchObject({
+    level: 'info',
+    requestId: 'req-abc.123',
+    method: 'POST',
+    path: '/graphql',
+    status: 200,
+    operationName: 'Record',
+    operationType: 'mutation',
+    rootFields: 'addChallengeHistory',
+    resultType: 'AddChallengeHistorySuccess',
+    errorCode: null,
+    upstreamCalls: 1,
+    upstreamStatus: 200,
+  });
+  expect(lines[0]!.durationMs).toBeTypeOf('number');
+  expect(lines[0]!.upstreamDurationMs).toBeTypeOf('number');
+  expect(lines[0]!.durationMs as number).toBeGreaterThanOrEqual(lines[0]!.upstreamDurationMs as number);
+});
+
+test('a typed refusal logs its __typename and the upstream status', async () => {
+  upstream.respondWith({ status: 404, body: { message: 'Not found' } });
+  await gw.graphql({ query: MUTATION, variables: { id: '999' } });
+  expect(requestLines()[0]).toMatchObject({ resultType: 'AmbassadorNotFoundError', errorCode: null, upstreamStatus: 404 });
+});
+
+test('an error logs its code; with no upstream call the upstream fields are null', async () => {
+  await gw.graphql({ query: MUTATION, variables: { id: '7' } }, { token: null });
+  expect(requestLines()[0]).toMatchObject({ errorCode: 'UNAUTHENTICATED', upstreamCalls: 0, upstreamStatus: null, upstreamDurationMs: null });
+  expect(upstream.requests).toHaveLength(0);
+});
+
+test('without a usable x-request-id one is made, returned and forwarded', async () => {
+  const res = await gw.graphql({ query: MUTATION, variables: { id: '7' } }, { headers: { 'x-request-id': 'has spaces; and more' } });
+  const id = res.headers.get('x-request-id');
+  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  expect(upstream.requests[0]?.headers['x-request-id']).toBe(id);
+  expect(requestLines()[0]?.requestId).toBe(id);
+});
+
+test('the token is in no log line, whatever happens', async () => {
+  upstream.queue({ status: 200 }, { status: 401 }, { status: 500, body: { message: `echo Bearer ${TEST_TOKEN}` } });
+  for (let i = 0; i < 3; i += 1) await gw.graphql({ query: MUTATION, variables: { id: '7' } });
+  await gw.graphql({ query: '{ nope }' });
+  expect(gw.logs.length).toBeGreaterThanOrEqual(4);
+  for (const line of gw.logs) expect(line).not.toContain(TEST_TOKEN);
+});

@@ -1,0 +1,71 @@
+// W3C trace context reaches the upstream; OTLP spans are exported when an endpoint is configured.
+
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startGateway } from '../support/gateway.js';
+import type { TestGateway } from '../support/gateway.js';
+import { attribute, startOtlpReceiver } from '../support/otlp-receiver.js';
+import type { OtlpReceiver } from '../support/otlp-receiver.js';
+import { startScriptableUpstream } from '../support/scriptable-upstream.js';
+import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER_SPAN_ID = '00f067aa0ba902b7';
+const TRACEPARENT = `00-${TRACE_ID}-${CALLER_SPAN_ID}-01`;
+const MUTATION = `mutation Traced { addChallengeHistory(ambassadorId: "7", input: { points: 1, score: 1 }) { __typename } }`;
+
+let upstream: ScriptableUpstream;
+let receiver: OtlpReceiver;
+beforeAll(async () => {
+  upstream = await startScriptableUpstream();
+  receiver = await startOtlpReceiver();
+});
+afterAll(async () => {
+  await upstream.close();
+  await receiver.close();
+});
+
+async function withGateway(env: Record<string, string>, run: (gw: TestGateway) => Promise<void>): Promise<void> {
+  const gw = await startGateway({ upstreamUrl: upstream.url, env });
+  try {
+    await run(gw);
+  } finally {
+    await gw.close();
+  }
+}
+
+test('with export off, the incoming traceparent and tracestate reach the upstream unchanged; an invalid one does not', async () => {
+  upstream.reset();
+  await withGateway({}, async (gw) => {
+    expect(gw.gateway.tracing).toBeNull();
+    await gw.graphql({ query: MUTATION }, { headers: { traceparent: TRACEPARENT, tracestate: 'vendor=abc' } });
+    await gw.graphql({ query: MUTATION }, { headers: { traceparent: '00-zz-nothex-01' } });
+    await gw.graphql({ query: MUTATION });
+  });
+  expect(upstream.requests[0]?.headers.traceparent).toBe(TRACEPARENT);
+  expect(upstream.requests[0]?.headers.tracestate).toBe('vendor=abc');
+  expect(upstream.requests[1]?.headers.traceparent).toBeUndefined();
+  expect(upstream.requests[2]?.headers.traceparent).toBeUndefined();
+  expect(receiver.spans).toHaveLength(0);
+});
+
+test('with OTEL_EXPORTER_OTLP_ENDPOINT, the request and upstream spans are exported, in the caller trace, parented as called', async () => {
+  upstream.reset();
+  await withGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'gateway-under-test' }, async (gw) => {
+    const res = await gw.graphql({ query: MUTATION, operationName: 'Traced' }, { headers: { traceparent: TRACEPARENT } });
+    expect(res.body.data.addChallengeHistory.__typename).toBe('AddChallengeHistorySuccess');
+    await gw.gateway.tracing!.forceFlush();
+  });
+
+  const sent = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(upstream.requests[0]?.headers.traceparent));
+  expect(sent?.[1]).toBe(TRACE_ID);
+
+  const server = receiver.spans.find((span) => span.kind === 2);
+  const client = receiver.spans.find((span) => span.kind === 3);
+  expect(server).toMatchObject({ traceId: TRACE_ID, parentSpanId: CALLER_SPAN_ID, name: 'mutation Traced', serviceName: 'gateway-under-test' });
+  expect(attribute(server!, 'graphql.operation.name')).toBe('Traced');
+  expect(attribute(server!, 'graphql.result.type')).toBe('AddChallengeHistorySuccess');
+  expect(client).toMatchObject({ traceId: TRACE_ID, parentSpanId: server!.spanId, name: 'POST /manager/ambassadors/{id}/challenge-histories' });
+  expect(Number(attribute(client!, 'http.response.status_code'))).toBe(200);
+  // The upstream is told the gateway's client span is its parent.
+  expect(sent?.[2]).toBe(client!.spanId);
+});
