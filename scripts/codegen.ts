@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { codegen } from '@graphql-codegen/core';
 import * as fragmentMatcher from '@graphql-codegen/fragment-matcher';
 import * as typedDocumentNode from '@graphql-codegen/typed-document-node';
-import * as typescript from '@graphql-codegen/typescript';
 import * as typescriptOperations from '@graphql-codegen/typescript-operations';
 import { parse } from 'graphql';
 import { printClientSchema } from '../src/schema/print.js';
@@ -37,8 +36,8 @@ export async function generateClientFiles(): Promise<GeneratedFile[]> {
     schema,
     documents: [{ location: examplePath, document: exampleOperations }],
     config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', JSONObject: 'Record<string, unknown>' } },
-    plugins: [{ typescript: {} }, { typescriptOperations: {} }, { typedDocumentNode: {} }],
-    pluginMap: { typescript, typescriptOperations, typedDocumentNode },
+    plugins: [{ typescriptOperations: {} }, { typedDocumentNode: {} }],
+    pluginMap: { typescriptOperations, typedDocumentNode },
   });
   return [
     // JSON: any client can load it (Apollo Client's InMemoryCache({ possibleTypes })).
