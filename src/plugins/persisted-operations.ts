@@ -20,7 +20,8 @@ export function usePersistedOperationModes(trustedDocuments: ReadonlyMap<string,
         getPersistedOperation: (hash) => trustedDocuments.get(hash) ?? null,
         allowArbitraryOperations: false,
         customErrors: {
-          notFound: { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } },
+          // Not "PersistedQueryNotFound": that makes APQ clients retry with the document, in vain here.
+          notFound: { message: 'This operation is not in the trusted documents.', extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } },
           persistedQueryOnly: { message: 'Only trusted documents run here: send a listed hash.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
         },
       }),

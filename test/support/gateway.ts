@@ -19,9 +19,11 @@ export interface TestGateway {
 }
 
 export interface GraphQLRequest {
-  query: string;
+  /** Absent when a persisted operation is sent by hash (extensions.persistedQuery). */
+  query?: string;
   variables?: Record<string, unknown>;
   operationName?: string;
+  extensions?: Record<string, unknown>;
 }
 
 export interface GraphQLResponse {
