@@ -92,6 +92,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     graphiql: {
       title: 'Challenge gateway',
       defaultQuery: EXAMPLE_MUTATION,
+      // Yoga's GraphiQL bundle (@graphql-yoga/graphiql 4.5) opens with `query` and ignores
+      // defaultQuery, which its typings do not say: pass both (test/browser checks it).
+      ...({ query: EXAMPLE_MUTATION } as object),
       headers: JSON.stringify({ Authorization: `Bearer ${options.exampleToken ?? '<your token>'}` }, null, 2),
       shouldPersistHeaders: false,
     },

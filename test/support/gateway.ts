@@ -38,13 +38,19 @@ export const TEST_TOKEN = 'test-token-5f1c2d9e8b7a';
 export async function startGateway({
   upstreamUrl,
   env = {},
+  exampleToken,
 }: {
   upstreamUrl: URL | string;
   env?: Record<string, string>;
+  /** The token GraphiQL's header editor starts with, as main.ts passes the sandbox's. */
+  exampleToken?: string;
 }): Promise<TestGateway> {
   const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', UPSTREAM_URL: String(upstreamUrl), ...env });
   const logs: string[] = [];
-  const gateway = createGateway(config, { logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }) });
+  const gateway = createGateway(config, {
+    logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
+    exampleToken,
+  });
   const url = await gateway.listen();
   return {
     url,
