@@ -131,6 +131,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     otlpEndpoint: read.httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT'),
     serviceName: read.raw('OTEL_SERVICE_NAME') ?? 'challenge-gateway',
   };
+  if (nodeEnv === 'production' && !config.upstreamUrl && read.raw('UPSTREAM_URL') === undefined) {
+    read.problems.push('UPSTREAM_URL is required when NODE_ENV=production (without it the gateway would serve the in-memory sandbox).');
+  }
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
 }

@@ -22,13 +22,6 @@ async function main(): Promise<void> {
   let forbiddenToken: string | undefined;
   let closeSandbox = async () => {};
   if (!config.upstreamUrl) {
-    if (config.nodeEnv === 'production') {
-      console.error(
-        'Invalid configuration:\n  - UPSTREAM_URL is required when NODE_ENV=production ' +
-          '(without it the gateway would serve the in-memory sandbox).',
-      );
-      process.exit(1);
-    }
     // Imported only here: production code paths never load the sandbox.
     const { startSandboxUpstream, SANDBOX_TOKENS } = await import('./sandbox/index.js');
     const sandbox = await startSandboxUpstream();

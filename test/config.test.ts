@@ -1,0 +1,91 @@
+// Start-up configuration: every problem reported at once, one clear line each.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'gateway-config-'));
+const file = (name: string, content: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+const HASH = 'a'.repeat(64);
+
+test('defaults: sandbox, info logs, any operation (APQ), no span export', () => {
+  expect(loadConfig({})).toMatchObject({
+    nodeEnv: 'development',
+    upstreamUrl: null,
+    host: '127.0.0.1',
+    port: 4000,
+    logLevel: 'info',
+    trustedDocuments: null,
+    otlpEndpoint: null,
+    serviceName: 'challenge-gateway',
+  });
+});
+
+test('the operational variables are read', () => {
+  const config = loadConfig({
+    LOG_LEVEL: 'warn',
+    TRUSTED_DOCUMENTS_FILE: file('ok.json', JSON.stringify({ [HASH]: '{ __typename }' })),
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+    OTEL_SERVICE_NAME: 'gateway-eu',
+  });
+  expect(config.logLevel).toBe('warn');
+  expect([...config.trustedDocuments!]).toEqual([[HASH, '{ __typename }']]);
+  expect(config.otlpEndpoint?.href).toBe('http://collector:4318/');
+  expect(config.serviceName).toBe('gateway-eu');
+});
+
+test('every bad value is reported, one message each', () => {
+  const problems = problemsOf({
+    NODE_ENV: 'staging',
+    UPSTREAM_URL: 'not a url',
+    PORT: '99999',
+    UPSTREAM_TIMEOUT_MS: '1.5',
+    LOG_LEVEL: 'verbose',
+    TRUSTED_DOCUMENTS_FILE: join(dir, 'missing.json'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317',
+  });
+  expect(problems).toEqual([
+    'NODE_ENV must be one of development, production, test, got "staging"',
+    'UPSTREAM_URL must be an absolute http(s) URL, got "not a url"',
+    'PORT must be a whole number from 0 to 65535, got "99999"',
+    'UPSTREAM_TIMEOUT_MS must be a whole number from 1 to 600000, got "1.5"',
+    'LOG_LEVEL must be one of debug, info, warn, error, got "verbose"',
+    `TRUSTED_DOCUMENTS_FILE file "${join(dir, 'missing.json')}" cannot be read`,
+    'OTEL_EXPORTER_OTLP_ENDPOINT must use http or https, got "grpc:"',
+  ]);
+});
+
+test('a trusted-documents file must be a JSON object of sha256 hashes to operations', () => {
+  const notJson = file('bad.json', '{ nope');
+  expect(problemsOf({ TRUSTED_DOCUMENTS_FILE: notJson })).toEqual([`TRUSTED_DOCUMENTS_FILE file "${notJson}" is not JSON`]);
+  for (const content of ['[]', '{}', JSON.stringify({ abc: '{ __typename }' }), JSON.stringify({ [HASH]: 42 })]) {
+    const path = file('shape.json', content);
+    expect(problemsOf({ TRUSTED_DOCUMENTS_FILE: path })).toEqual([
+      `TRUSTED_DOCUMENTS_FILE file "${path}" must be a non-empty JSON object of {"<sha256 hex>": "<operation>"}`,
+    ]);
+  }
+});
+
+test('NODE_ENV=production needs UPSTREAM_URL, reported with the other problems', () => {
+  expect(problemsOf({ NODE_ENV: 'production', LOG_LEVEL: 'loud' })).toEqual([
+    'LOG_LEVEL must be one of debug, info, warn, error, got "loud"',
+    'UPSTREAM_URL is required when NODE_ENV=production (without it the gateway would serve the in-memory sandbox).',
+  ]);
+  expect(loadConfig({ NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.test/api/v2' }).host).toBe('0.0.0.0');
+});
