@@ -3,7 +3,7 @@
 // plugin list: the log, metrics and tracing plugins read what it gathers.
 
 import { Kind, getOperationAST } from 'graphql';
-import type { ExecutionResult, SelectionNode } from 'graphql';
+import type { DocumentNode, ExecutionResult, SelectionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { telemetryOf, seenTelemetryOf } from '../telemetry/request-telemetry.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
@@ -19,17 +19,43 @@ export function useRequestTelemetry(): Plugin {
     },
     onExecute({ args }) {
       const telemetry = seenTelemetryOf((args.contextValue as { request: Request }).request);
-      const operation = getOperationAST(args.document, args.operationName);
+      const operation = telemetry && operationFactsOf(args.document, args.operationName ?? null);
       if (!telemetry || !operation) return;
-      telemetry.operationType = operation.operation;
-      telemetry.operationName ??= operation.name?.value ?? null;
-      telemetry.rootFields = rootFieldsOf(operation.selectionSet.selections);
+      telemetry.operationType = operation.type;
+      telemetry.operationName ??= operation.name;
+      telemetry.rootFields = operation.rootFields;
     },
     onResultProcess({ request, result }) {
       const telemetry = seenTelemetryOf(request);
       if (telemetry && !Array.isArray(result) && !(Symbol.asyncIterator in result)) recordOutcome(telemetry, result);
     },
   };
+}
+
+interface OperationFacts {
+  /** The operationName these facts were read for. */
+  requested: string | null;
+  type: string;
+  name: string | null;
+  rootFields: string;
+}
+
+// Yoga's parser cache hands out the same DocumentNode for the same text, so each document is read once.
+const operationFacts = new WeakMap<DocumentNode, OperationFacts>();
+
+function operationFactsOf(document: DocumentNode, requested: string | null): OperationFacts | null {
+  const cached = operationFacts.get(document);
+  if (cached?.requested === requested) return cached;
+  const operation = getOperationAST(document, requested);
+  if (!operation) return null;
+  const facts = {
+    requested,
+    type: operation.operation,
+    name: operation.name?.value ?? null,
+    rootFields: rootFieldsOf(operation.selectionSet.selections),
+  };
+  operationFacts.set(document, facts);
+  return facts;
 }
 
 function rootFieldsOf(selections: readonly SelectionNode[]): string {
