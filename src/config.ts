@@ -14,6 +14,8 @@ export interface GatewayConfig {
   upstreamMaxResponseBytes: number;
   /** Keep-alive connections the gateway holds open to the upstream origin. */
   upstreamConnections: number;
+  /** Most challenge GETs one request's loader runs at once. */
+  challengeLoadConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -91,6 +93,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     upstreamTimeoutMs: read.integer('UPSTREAM_TIMEOUT_MS', 10_000, { min: 1, max: 600_000 }),
     upstreamMaxResponseBytes: read.integer('UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, { min: 1024 }),
     upstreamConnections: read.integer('UPSTREAM_CONNECTIONS', 64, { min: 1, max: 10_000 }),
+    challengeLoadConcurrency: read.integer('CHALLENGE_LOAD_CONCURRENCY', 8, { min: 1, max: 1_000 }),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

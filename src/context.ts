@@ -2,6 +2,8 @@
 // is shared between callers, because callers carry different tokens.
 
 import type { GatewayConfig } from './config.js';
+import { createChallengeLoader } from './loaders/challenge-loader.js';
+import type { ChallengeLoader } from './loaders/challenge-loader.js';
 import type { UpstreamClient } from './upstream/client.js';
 import type { UpstreamCallOptions } from './upstream/types.js';
 
@@ -12,6 +14,20 @@ export interface GatewayContext {
   config: GatewayConfig;
   /** Correlation headers forwarded with every upstream call of this request. */
   upstreamHeaders: Record<string, string>;
+  /** Every challenge read of this request goes through it; null without a token (nothing may be read). */
+  challengeLoader: ChallengeLoader | null;
+}
+
+/** The context of one GraphQL request: what the request brings, plus its own loaders. */
+export function createContext(base: Omit<GatewayContext, 'challengeLoader'>): GatewayContext {
+  const { token, upstream, config } = base;
+  return {
+    ...base,
+    challengeLoader:
+      token === null
+        ? null
+        : createChallengeLoader({ upstream, call: upstreamCall(base, token), concurrency: config.challengeLoadConcurrency }),
+  };
 }
 
 /** `Bearer <token>` (scheme case-insensitive, per RFC 9110); anything else is no token. */
@@ -21,6 +37,6 @@ export function readBearerToken(authorization: string | null): string | null {
   return match?.[1] ?? null;
 }
 
-export function upstreamCall(ctx: GatewayContext, token: string): UpstreamCallOptions {
+export function upstreamCall(ctx: Pick<GatewayContext, 'upstreamHeaders'>, token: string): UpstreamCallOptions {
   return { token, headers: ctx.upstreamHeaders };
 }

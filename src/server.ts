@@ -7,12 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
-import { readBearerToken } from './context.js';
+import { createContext, readBearerToken } from './context.js';
 import type { GatewayContext } from './context.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
-import { schema } from './schema/index.js';
+import { subgraphSchema } from './schema/index.js';
 import { UpstreamClient } from './upstream/client.js';
 
 export interface GatewayOptions {
@@ -67,7 +67,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   });
 
   const yoga = createYoga<Record<string, never>, GatewayContext>({
-    schema,
+    // The subgraph schema: the client-facing one plus _service and _entities for a federation router.
+    schema: subgraphSchema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
@@ -80,12 +81,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       headers: JSON.stringify({ Authorization: `Bearer ${options.exampleToken ?? '<your token>'}` }, null, 2),
       shouldPersistHeaders: false,
     },
-    context: ({ request }): GatewayContext => ({
-      token: readBearerToken(request.headers.get('authorization')),
-      upstream,
-      config,
-      upstreamHeaders: { 'x-request-id': requestIdOf(request) },
-    }),
+    context: ({ request }): GatewayContext =>
+      createContext({
+        token: readBearerToken(request.headers.get('authorization')),
+        upstream,
+        config,
+        upstreamHeaders: { 'x-request-id': requestIdOf(request) },
+      }),
     plugins: [useRequestLog(logger)],
   });
 
