@@ -32,8 +32,9 @@ export const Ambassador = builder.objectRef<AmbassadorRecord>('Ambassador').impl
 // through addChallengeHistory's answer.
 builder.asEntity(Ambassador, {
   key: builder.keyDirective(builder.selection<{ id: string }>('id'), false),
-  // Never called by a router (the key is not resolvable); a hand-written _entities call gets this.
-  resolveReference: () => {
+  // Never called by a router (the key is not resolvable); a hand-written _entities call gets this,
+  // as a rejection, so that only that representation fails.
+  resolveReference: async () => {
     throw new GraphQLError('This subgraph cannot resolve Ambassador references: the upstream has no ambassador read endpoint.', {
       extensions: { code: ErrorCode.BAD_USER_INPUT },
     });
