@@ -35,6 +35,8 @@ export function leaderboardPosition(challengeId: string): number {
   return Number(challengeId) * 10;
 }
 
+const leaderboardChallenge = (id: string) => ({ id, leaderboardPosition: leaderboardPosition(id) });
+
 export function ambassadorEmail(ambassadorId: string): string {
   return `ambassador-${ambassadorId}@example.test`;
 }
@@ -54,13 +56,9 @@ export async function startLeaderboardSubgraph(): Promise<LeaderboardSubgraph> {
   const schema = buildSubgraphSchema({
     typeDefs: parse(LEADERBOARD_SDL),
     resolvers: {
-      Query: { featuredChallenges: () => featured.map((id) => ({ id })) },
-      Challenge: {
-        __resolveReference: ({ id }: { id: string }) => ({ id, leaderboardPosition: leaderboardPosition(id) }),
-      },
-      Ambassador: {
-        __resolveReference: ({ id }: { id: string }) => ({ id, email: ambassadorEmail(id) }),
-      },
+      Query: { featuredChallenges: () => featured.map(leaderboardChallenge) },
+      Challenge: { __resolveReference: ({ id }: { id: string }) => leaderboardChallenge(id) },
+      Ambassador: { __resolveReference: ({ id }: { id: string }) => ({ id, email: ambassadorEmail(id) }) },
     },
   });
   const yoga = createYoga({ schema, logging: false, graphiql: false, landingPage: false });
