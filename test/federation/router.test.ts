@@ -183,6 +183,10 @@ test('extensions.code errors survive the hop, with outcomeUnknown on the mutatio
   const query = await viaRouter('{ challenge(id: "5") { id leaderboardPosition } }');
   expect(query.body.data).toEqual({ challenge: null });
   expect(query.body.errors[0]).toMatchObject({ path: ['challenge'], extensions: { code: 'FORBIDDEN' } });
+
+  upstream.respondWith({ status: 429, headers: { 'retry-after': '5' } });
+  const limited = await viaRouter('{ challenge(id: "5") { id } }');
+  expect(limited.body.errors[0]).toMatchObject({ path: ['challenge'], extensions: { code: 'RATE_LIMITED', retryAfter: 5 } });
 });
 
 test('no token at the router: UNAUTHENTICATED from this subgraph, and no upstream call', async () => {
