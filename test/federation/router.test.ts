@@ -128,6 +128,8 @@ test('challenge(id): read with the token, then extended by the leaderboard', asy
 });
 
 test("the leaderboard's challenges are resolved by this subgraph's _entities: one GET per distinct id, with the token", async () => {
+  // Hive Gateway sends each distinct representation once already; that the loader alone keeps
+  // repeated representations to one GET is shown by calling _entities directly (test/loaders).
   leaderboard.feature(['3', '5', '3', '8', '5']);
   const res = await viaRouter('{ featuredChallenges { id title leaderboardPosition } }');
   expect(res.body.errors).toBeUndefined();

@@ -3,6 +3,7 @@
 // aliased challenge(id:) fields, and how each id's failure reaches the client.
 
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { startGateway, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeById, startScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -152,4 +153,11 @@ test('this subgraph refuses Ambassador references (its key is not resolvable), o
   expect(res.body.errors).toHaveLength(1);
   expect(res.body.errors[0]).toMatchObject({ path: ['_entities', 0], message: expect.stringMatching(/cannot resolve Ambassador references/) });
   expect(getsOf(upstream)).toEqual(['/api/v2/manager/challenges/3']);
+});
+
+test('CHALLENGE_LOAD_CONCURRENCY defaults to 8 and must be a whole number from 1', () => {
+  expect(loadConfig({}).challengeLoadConcurrency).toBe(8);
+  expect(gw.config.challengeLoadConcurrency).toBe(CONCURRENCY);
+  expect(() => loadConfig({ CHALLENGE_LOAD_CONCURRENCY: '0' })).toThrow(ConfigError);
+  expect(() => loadConfig({ CHALLENGE_LOAD_CONCURRENCY: 'many' })).toThrow(/CHALLENGE_LOAD_CONCURRENCY must be a whole number/);
 });
