@@ -3,6 +3,8 @@
 
 import type { GatewayConfig } from './config.js';
 import type { RequestTelemetry } from './telemetry/request-telemetry.js';
+import { createChallengeLoader } from './loaders/challenge-loader.js';
+import type { ChallengeLoader } from './loaders/challenge-loader.js';
 import type { UpstreamClient } from './upstream/client.js';
 import type { UpstreamCallOptions } from './upstream/types.js';
 
@@ -15,6 +17,20 @@ export interface GatewayContext {
   upstreamHeaders: Record<string, string>;
   /** This request's id, operation, outcome and upstream calls (logs, metrics, spans). */
   telemetry: RequestTelemetry;
+  /** Every challenge read of this request goes through it; null without a token (nothing may be read). */
+  challengeLoader: ChallengeLoader | null;
+}
+
+/** The context of one GraphQL request: what the request brings, plus its own loaders. */
+export function createContext(base: Omit<GatewayContext, 'challengeLoader'>): GatewayContext {
+  const { token, upstream, config } = base;
+  return {
+    ...base,
+    challengeLoader:
+      token === null
+        ? null
+        : createChallengeLoader({ upstream, call: upstreamCall(base, token), concurrency: config.challengeLoadConcurrency }),
+  };
 }
 
 /** `Bearer <token>` (scheme case-insensitive, per RFC 9110); anything else is no token. */
@@ -24,6 +40,6 @@ export function readBearerToken(authorization: string | null): string | null {
   return match?.[1] ?? null;
 }
 
-export function upstreamCall(ctx: GatewayContext, token: string): UpstreamCallOptions {
-  return ctx.telemetry.upstreamCall(token);
+export function upstreamCall(ctx: Pick<GatewayContext, 'upstreamHeaders' | 'telemetry'>, token: string): UpstreamCallOptions {
+  return { token, headers: ctx.upstreamHeaders, recorder: ctx.telemetry };
 }

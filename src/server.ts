@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
-import { readBearerToken } from './context.js';
+import { createContext, readBearerToken } from './context.js';
 import type { GatewayContext } from './context.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
@@ -16,7 +16,7 @@ import { usePersistedOperationModes } from './plugins/persisted-operations.js';
 import { useRequestLog } from './plugins/request-log.js';
 import { useRequestTelemetry } from './plugins/request-telemetry.js';
 import { useTracing } from './plugins/tracing.js';
-import { schema } from './schema/index.js';
+import { subgraphSchema } from './schema/index.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { telemetryOf } from './telemetry/request-telemetry.js';
 import { Tracing } from './telemetry/tracing.js';
@@ -82,7 +82,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const tracing = options.tracing === undefined ? Tracing.fromConfig(config) : options.tracing;
 
   const yoga = createYoga<Record<string, never>, GatewayContext>({
-    schema,
+    // The subgraph schema: the client-facing one plus _service and _entities for a federation router.
+    schema: subgraphSchema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
@@ -100,13 +101,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
     context: ({ request }): GatewayContext => {
       const telemetry = telemetryOf(request);
-      return {
+      return createContext({
         token: readBearerToken(request.headers.get('authorization')),
         upstream,
         config,
         upstreamHeaders: telemetry.upstreamHeaders,
         telemetry,
-      };
+      });
     },
     plugins: [
       useRequestTelemetry(), // first: the next three read what it gathers

@@ -1,4 +1,6 @@
+import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
+import { ErrorCode } from './errors.js';
 import type { AmbassadorRecord } from '../upstream/types.js';
 
 export const Ambassador = builder.objectRef<AmbassadorRecord>('Ambassador').implement({
@@ -22,4 +24,19 @@ export const Ambassador = builder.objectRef<AmbassadorRecord>('Ambassador').impl
     online: t.exposeBoolean('online', { description: 'True when the last action was less than 5 minutes ago.' }),
     lastActionDate: t.exposeString('lastActionDate', { description: 'As the upstream formats it.' }),
   }),
+});
+
+// An entity other subgraphs can extend (e.g. with Ambassador.email), but one this subgraph only
+// returns: the upstream has no endpoint to read an ambassador, so the key is resolvable: false and
+// the router never asks this subgraph for an Ambassador by id. Its fields here are reachable only
+// through addChallengeHistory's answer.
+builder.asEntity(Ambassador, {
+  key: builder.keyDirective(builder.selection<{ id: string }>('id'), false),
+  // Never called by a router (the key is not resolvable); a hand-written _entities call gets this,
+  // as a rejection, so that only that representation fails.
+  resolveReference: async () => {
+    throw new GraphQLError('This subgraph cannot resolve Ambassador references: the upstream has no ambassador read endpoint.', {
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
+    });
+  },
 });

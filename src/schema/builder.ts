@@ -2,7 +2,9 @@
 // suits this schema: almost every field mirrors an upstream field that a real answer may omit.
 
 import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
+import FederationPlugin from '@pothos/plugin-federation';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import type { GatewayContext } from '../context.js';
 
@@ -14,7 +16,8 @@ export const builder = new SchemaBuilder<{
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
   };
 }>({
-  plugins: [ErrorsPlugin],
+  // Federation last: it must see the resolvers other plugins wrap (its README's rule).
+  plugins: [ErrorsPlugin, DirectivesPlugin, FederationPlugin],
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);

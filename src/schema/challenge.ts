@@ -3,7 +3,7 @@ import { builder } from './builder.js';
 import { ErrorCode, mapUpstreamError, unauthenticatedError } from './errors.js';
 import { I18nContent, Locale, pickContent } from './i18n-content.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
-import { upstreamCall } from '../context.js';
+import type { GatewayContext } from '../context.js';
 import type { ChallengeRecord, I18nContentRecord } from '../upstream/types.js';
 
 export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').implement({
@@ -43,24 +43,35 @@ export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').impleme
   },
 });
 
+/**
+ * Every challenge read: Query.challenge and the router's _entities. Through the request's loader,
+ * so repeated ids cost one upstream GET; null when the upstream does not know the id.
+ */
+async function loadChallenge(ctx: GatewayContext, rawId: string | number): Promise<ChallengeRecord | null> {
+  if (!ctx.challengeLoader) throw unauthenticatedError();
+  const id = parseUpstreamId(rawId);
+  if (id === null) {
+    throw new GraphQLError(`id ${INVALID_ID_MESSAGE}.`, {
+      extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName: 'id' },
+    });
+  }
+  try {
+    return await ctx.challengeLoader.load(id);
+  } catch (error) {
+    throw mapUpstreamError(error, { reportOutcome: false });
+  }
+}
+
+builder.asEntity(Challenge, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: ({ id }, ctx) => loadChallenge(ctx, id),
+});
+
 builder.queryField('challenge', (t) =>
   t.field({
     type: Challenge,
     description: 'One challenge, or null when the upstream does not know the id. Needs a bearer token.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      if (!ctx.token) throw unauthenticatedError();
-      const id = parseUpstreamId(args.id);
-      if (id === null) {
-        throw new GraphQLError(`id ${INVALID_ID_MESSAGE}.`, {
-          extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName: 'id' },
-        });
-      }
-      try {
-        return await ctx.upstream.getChallenge(id, upstreamCall(ctx, ctx.token));
-      } catch (error) {
-        throw mapUpstreamError(error, { reportOutcome: false });
-      }
-    },
+    resolve: (_root, args, ctx) => loadChallenge(ctx, args.id),
   }),
 );

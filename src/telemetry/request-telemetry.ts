@@ -1,17 +1,17 @@
 // What one HTTP request to the gateway did, gathered once and read by the log line, the metrics
 // and the span: its id, operation, outcome and upstream calls. One object per request; the
-// upstream client reports each call's end to it (UpstreamCallRecorder).
+// upstream client tells it of each call's start and end (UpstreamCallRecorder).
 
 import { randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import { endUpstreamSpan, incomingTraceHeaders } from './tracing.js';
 import type { Tracing } from './tracing.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
-import type { UpstreamCallOptions, UpstreamCallRecorder } from '../upstream/types.js';
+import type { UpstreamCallObserver, UpstreamCallRecorder } from '../upstream/types.js';
 
 const SANE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
-export class RequestTelemetry implements UpstreamCallRecorder {
+export class RequestTelemetry implements UpstreamCallRecorder, UpstreamCallObserver {
   readonly started = performance.now();
   /** Taken from a sane incoming x-request-id, made otherwise; sent upstream and returned to the client. */
   readonly id: string;
@@ -39,13 +39,11 @@ export class RequestTelemetry implements UpstreamCallRecorder {
     this.upstreamHeaders = { 'x-request-id': this.id, ...incomingTraceHeaders(headers) };
   }
 
-  /** The options of one upstream call made for this request. */
-  upstreamCall(token: string): UpstreamCallOptions {
-    if (this.tracing && this.span) {
-      const { span, headers } = this.tracing.startUpstreamSpan(this.span, this.upstreamHeaders);
-      return { token, headers, recorder: new UpstreamSpanRecorder(this, span) };
-    }
-    return { token, headers: this.upstreamHeaders, recorder: this };
+  /** One upstream call of this request begins: with spans exported, it gets its own CLIENT span. */
+  upstreamCallStarted(): UpstreamCallObserver {
+    if (!this.tracing || !this.span) return this;
+    const { span, headers } = this.tracing.startUpstreamSpan(this.span);
+    return new UpstreamSpanObserver(this, span, headers);
   }
 
   upstreamResponded(info: UpstreamResponseInfo): void {
@@ -65,10 +63,11 @@ export class RequestTelemetry implements UpstreamCallRecorder {
   }
 }
 
-class UpstreamSpanRecorder implements UpstreamCallRecorder {
+class UpstreamSpanObserver implements UpstreamCallObserver {
   constructor(
     private readonly request: RequestTelemetry,
     private readonly span: Span,
+    readonly callHeaders: Record<string, string>,
   ) {}
 
   upstreamResponded(info: UpstreamResponseInfo): void {

@@ -63,10 +63,10 @@ export class Tracing {
     return this.tracer.startSpan(`${method} /graphql`, { kind: SpanKind.SERVER }, parent);
   }
 
-  /** A CLIENT span for one upstream call, and the headers that make the upstream its child. */
-  startUpstreamSpan(parent: Span, headers: Record<string, string>): { span: Span; headers: Record<string, string> } {
+  /** A CLIENT span for one upstream call, and the traceparent/tracestate that make the upstream its child. */
+  startUpstreamSpan(parent: Span): { span: Span; headers: Record<string, string> } {
     const span = this.tracer.startSpan('upstream', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, parent));
-    const carrier: Record<string, string> = { ...headers };
+    const carrier: Record<string, string> = {};
     propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, { set: (c, key, value) => (c[key] = value) });
     return { span, headers: carrier };
   }

@@ -72,10 +72,17 @@ export interface UpstreamCallOptions {
   /** Extra headers for tracing/correlation (x-request-id, traceparent); never credentials. */
   headers?: Record<string, string>;
   signal?: AbortSignal;
-  /** Told how this call ended, for per-request logs and spans (onResponse observers hear every call). */
+  /** Told of each call made with these options, for per-request logs and spans (onResponse observers hear every call). */
   recorder?: UpstreamCallRecorder;
 }
 
 export interface UpstreamCallRecorder {
+  /** One call begins; the observer returned is told how it ends. */
+  upstreamCallStarted(): UpstreamCallObserver;
+}
+
+export interface UpstreamCallObserver {
+  /** Headers for this call only (a traceparent naming its span). */
+  readonly callHeaders?: Record<string, string>;
   upstreamResponded(info: UpstreamResponseInfo): void;
 }

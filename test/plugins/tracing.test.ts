@@ -5,7 +5,7 @@ import { startGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { attribute, startOtlpReceiver } from '../support/otlp-receiver.js';
 import type { OtlpReceiver } from '../support/otlp-receiver.js';
-import { startScriptableUpstream } from '../support/scriptable-upstream.js';
+import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -68,4 +68,23 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT, the request and upstream spans are expor
   expect(Number(attribute(client!, 'http.response.status_code'))).toBe(200);
   // The upstream is told the gateway's client span is its parent.
   expect(sent?.[2]).toBe(client!.spanId);
+});
+
+test('each upstream call gets its own CLIENT span, also when one request reads several challenges', async () => {
+  upstream.reset();
+  upstream.respondWith((request) => ({
+    status: 200,
+    body: { ...(challengeHistoryBody().challenge as object), id: Number(request.url.split('/').pop()) },
+  }));
+  receiver.spans.length = 0;
+  await withGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }, async (gw) => {
+    const res = await gw.graphql({ query: '{ a: challenge(id: "1") { id } b: challenge(id: "2") { id } }' }, { headers: { traceparent: TRACEPARENT } });
+    expect(res.body.data).toEqual({ a: { id: '1' }, b: { id: '2' } });
+    await gw.gateway.tracing!.forceFlush();
+  });
+  const clients = receiver.spans.filter((span) => span.kind === 3);
+  expect(clients.map((span) => span.name)).toEqual(['GET /manager/challenges/{id}', 'GET /manager/challenges/{id}']);
+  const parents = upstream.requests.map((r) => String(r.headers.traceparent).split('-')[2]).sort();
+  expect(parents).toEqual(clients.map((span) => span.spanId).sort());
+  expect(new Set(parents).size).toBe(2);
 });

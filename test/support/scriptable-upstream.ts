@@ -93,6 +93,32 @@ export function challengeHistoryBody(overrides: Record<string, unknown> = {}): R
   };
 }
 
+/** A valid GET /manager/challenges/{id} body as the upstream documents it. */
+export function challengeBody(id: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    start_date: '2026-01-01T00:00:00Z',
+    end_date: '2026-06-30T23:59:59Z',
+    active: true,
+    challengeable_type: 'order',
+    challengeable: { order_attribution: 'coupon', product_sku: `SKU-${id}` },
+    points: 100,
+    proportional_points: false,
+    titles: [{ id_i18n_content: id * 10, lang: 'en_GB', content: `Challenge ${id}` }],
+    images: [],
+    descriptions: [],
+    ...overrides,
+  };
+}
+
+/** Answers GET /manager/challenges/{id} with challengeBody(id), anything else as `otherwise`. */
+export function challengeById(otherwise: ScriptedResponse = { status: 200, body: challengeHistoryBody() }): Responder {
+  return (request) => {
+    const match = /\/manager\/challenges\/(\d+)$/.exec(request.url);
+    return request.method === 'GET' && match ? { status: 200, body: challengeBody(Number(match[1])) } : otherwise;
+  };
+}
+
 export async function startScriptableUpstream(): Promise<ScriptableUpstream> {
   const requests: RecordedRequest[] = [];
   const queued: ScriptedResponse[] = [];
