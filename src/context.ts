@@ -2,9 +2,9 @@
 // is shared between callers, because callers carry different tokens.
 
 import type { GatewayConfig } from './config.js';
-import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { createChallengeLoader } from './loaders/challenge-loader.js';
 import type { ChallengeLoader } from './loaders/challenge-loader.js';
+import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 import type { UpstreamClient } from './upstream/client.js';
 import type { UpstreamCallOptions } from './upstream/types.js';
 

@@ -26,8 +26,6 @@ export interface GatewayOptions {
   logger?: Logger;
   /** A token GraphiQL's header editor starts with (the sandbox's); a placeholder otherwise. */
   exampleToken?: string;
-  /** Spans go here instead of the OTLP endpoint of the configuration (tests). */
-  tracing?: Tracing | null;
 }
 
 export interface Gateway {
@@ -79,7 +77,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
 
   const metrics = new GatewayMetrics();
   upstream.onResponse(metrics.observeUpstream);
-  const tracing = options.tracing === undefined ? Tracing.fromConfig(config) : options.tracing;
+  const tracing = Tracing.fromConfig(config);
 
   const yoga = createYoga<Record<string, never>, GatewayContext>({
     // The subgraph schema: the client-facing one plus _service and _entities for a federation router.

@@ -9,7 +9,6 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { GatewayConfig } from '../config.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
 
@@ -46,15 +45,11 @@ export class Tracing {
   static fromConfig(config: GatewayConfig): Tracing | null {
     if (!config.otlpEndpoint) return null;
     const base = config.otlpEndpoint.href.replace(/\/+$/, '');
-    return Tracing.withExporter(new OTLPTraceExporter({ url: `${base}/v1/traces` }), config.serviceName);
-  }
-
-  static withExporter(exporter: SpanExporter, serviceName: string): Tracing {
     const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': serviceName }),
-      spanProcessors: [new BatchSpanProcessor(exporter)],
+      resource: resourceFromAttributes({ 'service.name': config.serviceName }),
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }))],
     });
-    return new Tracing(provider, serviceName);
+    return new Tracing(provider, config.serviceName);
   }
 
   /** The SERVER span of one HTTP request, child of the caller's traceparent when it sent one. */

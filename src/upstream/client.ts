@@ -136,14 +136,14 @@ export class UpstreamClient {
     const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs);
     const signal = call.signal ? AbortSignal.any([deadline.signal, call.signal]) : deadline.signal;
     let status: number | null = null;
-    const observer = call.recorder?.upstreamCallStarted();
+    const callObserver = call.recorder?.upstreamCallStarted();
     try {
       const response = await this.pool.request({
         method,
         path: this.basePath + path,
         headers: {
           ...call.headers,
-          ...observer?.callHeaders,
+          ...callObserver?.callHeaders,
           accept: 'application/json',
           authorization: `Bearer ${call.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -159,7 +159,7 @@ export class UpstreamClient {
       throw this.transportError(error, method, deadline.signal.aborted, status);
     } finally {
       clearTimeout(timer);
-      this.notify({ method, route, status, durationMs: performance.now() - started }, observer);
+      this.notify({ method, route, status, durationMs: performance.now() - started }, callObserver);
     }
   }
 
@@ -214,8 +214,8 @@ export class UpstreamClient {
     });
   }
 
-  private notify(info: UpstreamResponseInfo, observer: UpstreamCallObserver | undefined): void {
-    observer?.upstreamResponded(info);
+  private notify(info: UpstreamResponseInfo, callObserver: UpstreamCallObserver | undefined): void {
+    callObserver?.upstreamResponded(info);
     for (const observer of this.observers) observer(info);
   }
 }
