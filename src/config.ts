@@ -19,6 +19,10 @@ export interface GatewayConfig {
   upstreamConnections: number;
   /** Most challenge GETs one request's loader runs at once. */
   challengeLoadConcurrency: number;
+  /** Most upstream POSTs one addChallengeHistories request runs at once. */
+  batchConcurrency: number;
+  /** Most items one addChallengeHistories request may carry; beyond it the request is refused. */
+  batchMaxItems: number;
   logLevel: LogLevel;
   /**
    * Trusted documents (TRUSTED_DOCUMENTS_FILE): sha256 hash -> operation text. When set, only these
@@ -129,6 +133,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     upstreamMaxResponseBytes: read.integer('UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, { min: 1024 }),
     upstreamConnections: read.integer('UPSTREAM_CONNECTIONS', 64, { min: 1, max: 10_000 }),
     challengeLoadConcurrency: read.integer('CHALLENGE_LOAD_CONCURRENCY', 8, { min: 1, max: 1_000 }),
+    batchConcurrency: read.integer('BATCH_CONCURRENCY', 8, { min: 1, max: 1_000 }),
+    batchMaxItems: read.integer('BATCH_MAX_ITEMS', 500, { min: 1, max: 100_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     trustedDocuments: read.trustedDocuments('TRUSTED_DOCUMENTS_FILE'),
     otlpEndpoint: read.httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT'),

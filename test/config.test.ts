@@ -89,3 +89,12 @@ test('NODE_ENV=production needs UPSTREAM_URL, reported with the other problems',
   ]);
   expect(loadConfig({ NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.test/api/v2' }).host).toBe('0.0.0.0');
 });
+
+test('batch awarding: BATCH_CONCURRENCY (8) and BATCH_MAX_ITEMS (500), whole numbers from 1', () => {
+  expect(loadConfig({})).toMatchObject({ batchConcurrency: 8, batchMaxItems: 500 });
+  expect(loadConfig({ BATCH_CONCURRENCY: '2', BATCH_MAX_ITEMS: '50' })).toMatchObject({ batchConcurrency: 2, batchMaxItems: 50 });
+  expect(problemsOf({ BATCH_CONCURRENCY: '0', BATCH_MAX_ITEMS: 'many' })).toEqual([
+    'BATCH_CONCURRENCY must be a whole number from 1 to 1000, got "0"',
+    'BATCH_MAX_ITEMS must be a whole number from 1 to 100000, got "many"',
+  ]);
+});

@@ -13,6 +13,7 @@
 // Knows nothing of GraphQL: failures come out as the client's UpstreamErrors, per id.
 
 import DataLoader from 'dataloader';
+import { mapConcurrent } from '../concurrency.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { ChallengeRecord, UpstreamCallOptions } from '../upstream/types.js';
 
@@ -28,26 +29,12 @@ export interface ChallengeLoaderOptions {
 }
 
 export function createChallengeLoader({ upstream, call, concurrency }: ChallengeLoaderOptions): ChallengeLoader {
+  // DataLoader's contract: an Error in the array rejects only that key's load.
   return new DataLoader<number, ChallengeRecord | null>((ids) =>
-    mapSettled(ids, concurrency, (id) => upstream.getChallenge(id, call)),
+    Promise.all(
+      mapConcurrent(ids, concurrency, (id) => upstream.getChallenge(id, call)).map((result) =>
+        result.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      ),
+    ),
   );
-}
-
-/**
- * Runs `work` for every item, at most `limit` at a time, and returns each result or error in the
- * items' order (DataLoader's contract: an Error in the array rejects only that key's load).
- */
-async function mapSettled<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<(R | Error)[]> {
-  const results = new Array<R | Error>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!).catch((error: unknown) =>
-        error instanceof Error ? error : new Error(String(error)),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -1,8 +1,10 @@
+import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
 import { Ambassador } from './ambassador.js';
 import { Challenge } from './challenge.js';
 import {
   AmbassadorNotFoundError,
+  ErrorCode,
   ValidationError,
   mapUpstreamError,
   unauthenticatedError,
@@ -10,6 +12,7 @@ import {
 } from './errors.js';
 import type { FieldErrorShape } from './errors.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
+import { mapConcurrent } from '../concurrency.js';
 import { upstreamCall } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { UpstreamError } from '../upstream/errors.js';
@@ -112,5 +115,39 @@ builder.mutationField('addChallengeHistory', (t) =>
       input: t.arg({ type: AddChallengeHistoryInput, required: true }),
     },
     resolve: (_root, args, ctx) => addChallengeHistory(ctx, args),
+  }),
+);
+
+const AddChallengeHistoryItemInput = builder.inputType('AddChallengeHistoryItemInput', {
+  description: 'One award of a batch: the arguments of one addChallengeHistory.',
+  fields: (t) => ({
+    ambassadorId: t.id({ required: true }),
+    input: t.field({ type: AddChallengeHistoryInput, required: true }),
+  }),
+});
+
+builder.mutationField('addChallengeHistories', (t) =>
+  t.field({
+    type: [ChallengeHistory],
+    nullable: { list: false, items: true },
+    description:
+      'Runs addChallengeHistory for every item, up to BATCH_CONCURRENCY upstream calls at once, and answers one result ' +
+      'per item, in order: each exactly what addChallengeHistory would have answered. An item whose call ended in a ' +
+      'coded error is null, with that error in `errors` (path ending at its index). Never retried. ' +
+      'More than BATCH_MAX_ITEMS items is refused (BAD_USER_INPUT) before any upstream call.',
+    // The same options as addChallengeHistory's `errors`: each item is that field's AddChallengeHistoryResult.
+    itemErrors: addChallengeHistoryErrors,
+    args: {
+      items: t.arg({ type: [AddChallengeHistoryItemInput], required: true }),
+    },
+    resolve: (_root, { items }, ctx) => {
+      const { batchMaxItems, batchConcurrency } = ctx.config;
+      if (items.length > batchMaxItems) {
+        throw new GraphQLError(`addChallengeHistories takes at most ${batchMaxItems} items, got ${items.length}.`, {
+          extensions: { code: ErrorCode.BAD_USER_INPUT, maxItems: batchMaxItems },
+        });
+      }
+      return mapConcurrent(items, batchConcurrency, (item) => addChallengeHistory(ctx, item));
+    },
   }),
 );

@@ -45,6 +45,8 @@ export interface ScriptableUpstream {
   openSockets(): number;
   /** Bytes of scripted bodies actually written to sockets so far. */
   bytesWritten(): number;
+  /** Most requests received and not yet answered at one moment, since start or reset (concurrency caps). */
+  maxInFlight(): number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -125,6 +127,8 @@ export async function startScriptableUpstream(): Promise<ScriptableUpstream> {
   let fallback: ScriptedResponse | Responder = { status: 200, body: challengeHistoryBody() };
   const sockets = new Set<Socket>();
   let written = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -139,10 +143,19 @@ export async function startScriptableUpstream(): Promise<ScriptableUpstream> {
       }
       const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json };
       requests.push(recorded);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      // Answered, or given up by the client (a gateway deadline): no longer in flight.
+      let done = false;
+      const settle = () => {
+        if (!done) inFlight--;
+        done = true;
+      };
+      res.once('close', settle);
       const script = queued.shift() ?? fallback;
       Promise.resolve(typeof script === 'function' ? script(recorded) : script)
         .then((response) => answer(req, res, response))
-        .catch(() => res.destroy());
+        .catch(() => res.destroy())
+        .finally(settle);
     });
   });
   server.on('connection', (socket) => {
@@ -210,7 +223,9 @@ export async function startScriptableUpstream(): Promise<ScriptableUpstream> {
     },
     openSockets: () => sockets.size,
     bytesWritten: () => written,
+    maxInFlight: () => maxInFlight,
     reset() {
+      maxInFlight = inFlight;
       requests.length = 0;
       queued.length = 0;
       fallback = { status: 200, body: challengeHistoryBody() };
