@@ -198,7 +198,7 @@ async function main(): Promise<void> {
 
   for (const child of [floor, apollo]) child.kill('SIGTERM');
   await stopGateway(gateway);
-  const batch = await batchBench();
+  const batch = process.env.BENCH_SKIP_BATCH === '1' ? null : await batchBench();
 
   const results = {
     date: new Date().toISOString(),
@@ -310,7 +310,7 @@ function printTable(results: {
   rows: Record<string, string | number>[];
   ratios: Record<string, unknown>;
   targetsMet: Record<string, boolean>;
-  batch: Awaited<ReturnType<typeof batchBench>>;
+  batch: Awaited<ReturnType<typeof batchBench>> | null;
   date: string;
   machine: Record<string, unknown>;
 }): void {
@@ -322,6 +322,7 @@ function printTable(results: {
   console.log(`\nratios: ${JSON.stringify(results.ratios)}`);
   for (const [name, met] of Object.entries(results.targetsMet)) console.log(`  ${met ? 'met   ' : 'MISSED'} ${name}`);
   const b = results.batch;
+  if (!b) return;
   console.log(
     `\nbatch, ${b.items} items, upstream ${b.upstreamLatencyMs} ms: addChallengeHistories ${b.medianMs.batch} ms vs ${b.items} aliased fields ${b.medianMs.aliases} ms` +
       ` -> ${b.speedup}x; upstream POSTs per run: batch ${b.batch.upstreamPosts.join(',')}, aliases ${b.aliases.upstreamPosts.join(',')}` +
