@@ -115,6 +115,10 @@ async function main(): Promise<void> {
   const floor = startProcess('bench/peers/floor.js', { ...common, PORT: String(floorPort) });
   const gateway = startGatewayProcess(gatewayPort, upstreamUrl);
   const apollo = startProcess('bench/peers/apollo.js', { ...common, PORT: String(apolloPort) });
+  // BENCH_BASELINE_MAIN=<another build's src/main.js> adds that gateway as a target: before/after in one run.
+  const baselineMain = process.env.BENCH_BASELINE_MAIN;
+  const baselinePort = await freePort();
+  const baseline = baselineMain ? startGatewayProcess(baselinePort, upstreamUrl, baselineMain) : null;
 
   const graphql = (name: string, label: string, port: number, child: ChildProcess, path: string): Target => ({
     name,
@@ -136,6 +140,7 @@ async function main(): Promise<void> {
     graphql('floor', '(b) floor: node:http + undici', floorPort, floor, '/'),
     graphql('gateway', '(c) this gateway (npm start)', gatewayPort, gateway, '/graphql'),
     graphql('apollo', '(d) Apollo Server 5 + RESTDataSource', apolloPort, apollo, '/'),
+    ...(baseline ? [graphql('baseline', '(c0) gateway, baseline build', baselinePort, baseline, '/graphql')] : []),
   ];
   await Promise.all(targets.map(ready));
   await checkSameAnswers(targets.slice(1));
@@ -196,7 +201,7 @@ async function main(): Promise<void> {
     "p99 under load <= Apollo's": gw.p99Ms <= ap.p99Ms,
   };
 
-  for (const child of [floor, apollo]) child.kill('SIGTERM');
+  for (const child of [floor, apollo, baseline]) child?.kill('SIGTERM');
   await stopGateway(gateway);
   const batch = process.env.BENCH_SKIP_BATCH === '1' ? null : await batchBench();
 
@@ -213,9 +218,9 @@ async function main(): Promise<void> {
   printTable(results);
 }
 
-function startGatewayProcess(port: number, upstreamUrl: string): ChildProcess {
+function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main.js'): ChildProcess {
   return startProcess(
-    'src/main.js',
+    main,
     {
       NODE_ENV: 'production',
       UPSTREAM_URL: upstreamUrl,
