@@ -14,8 +14,10 @@ export const OPERATION_LIMIT_CODE = 'OPERATION_LIMIT_EXCEEDED';
 
 export function useOperationLimits(config: Pick<GatewayConfig, 'limits' | 'introspection' | 'fieldSuggestions'>): Plugin[] {
   const { limits } = config;
+  // Armor's errors carry no code, and some are thrown rather than reported (Yoga would answer
+  // 200): give them the same code and status as the root-field bound.
   const tagCode = (_ctx: ValidationContext | null, error: GraphQLError) => {
-    (error.extensions as Record<string, unknown>).code = OPERATION_LIMIT_CODE;
+    Object.assign(error.extensions, { code: OPERATION_LIMIT_CODE, http: { status: 400 } });
   };
   const bound = (n: number) => ({ n, exposeLimits: true, onReject: [tagCode] });
   const armor = new EnvelopArmor({
