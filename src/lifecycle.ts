@@ -29,18 +29,26 @@ export class Lifecycle {
     };
   }
 
-  /** Resolves once every connection is closed: after in-flight responses are sent, or after drainMs. */
-  async drain(server: Server, drainMs: number): Promise<void> {
+  /**
+   * Resolves once every connection is closed: true when in-flight responses were all sent,
+   * false when drainMs ran out and the remaining connections were cut.
+   */
+  async drain(server: Server, drainMs: number): Promise<boolean> {
     this.draining = true;
     // A keep-alive connection closes after the response it is waiting for, not before.
     for (const res of this.inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    const deadline = setTimeout(() => server.closeAllConnections(), drainMs);
+    let cut = false;
+    const deadline = setTimeout(() => {
+      cut = true;
+      server.closeAllConnections();
+    }, drainMs);
     try {
       await closed;
     } finally {
       clearTimeout(deadline);
     }
+    return !cut;
   }
 }

@@ -150,8 +150,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         });
       }),
     close: async () => {
-      await lifecycle.drain(server, config.shutdownDrainMs);
-      await upstream.close();
+      const drained = await lifecycle.drain(server, config.shutdownDrainMs);
+      // Calls still waiting after the drain have no client left to answer.
+      await (drained ? upstream.close() : upstream.destroy());
       await tracing?.shutdown();
     },
   };
