@@ -33,6 +33,28 @@ export interface GatewayConfig {
   otlpEndpoint: URL | null;
   /** service.name on exported spans. */
   serviceName: string;
+  /** Bounds on what one HTTP request may ask (README "Security settings"). */
+  limits: RequestLimits;
+  /** How long SIGTERM waits for in-flight requests before closing their connections. */
+  shutdownDrainMs: number;
+  /** Origins allowed to call cross-origin (CORS); empty = none. */
+  corsOrigins: string[];
+  /** Schema introspection; off by default in production. */
+  introspection: boolean;
+  /** "Did you mean ...?" suggestions in validation errors; off by default in production. */
+  fieldSuggestions: boolean;
+}
+
+export interface RequestLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  /** Root fields of one mutation operation (each may be an upstream POST). */
+  maxRootFields: number;
+  /** Operations in one HTTP batch (a JSON array). */
+  maxBatch: number;
+  maxRequestBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +88,30 @@ class EnvReader {
       return fallback;
     }
     return Number(value);
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    this.problems.push(`${name} must be true or false, got "${value}"`);
+    return fallback;
+  }
+
+  /** Comma-separated origins (scheme://host[:port]), as browsers send them in Origin. */
+  origins(name: string): string[] {
+    const items = (this.raw(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+    return items.filter((item) => {
+      let ok = false;
+      try {
+        ok = new URL(item).origin === item;
+      } catch {
+        ok = false;
+      }
+      if (!ok) this.problems.push(`${name} must list origins like https://app.example.com, got "${item}"`);
+      return ok;
+    });
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -139,6 +185,20 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     trustedDocuments: read.trustedDocuments('TRUSTED_DOCUMENTS_FILE'),
     otlpEndpoint: read.httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT'),
     serviceName: read.raw('OTEL_SERVICE_NAME') ?? 'challenge-gateway',
+    limits: {
+      maxDepth: read.integer('GRAPHQL_MAX_DEPTH', 12, { min: 1 }),
+      maxAliases: read.integer('GRAPHQL_MAX_ALIASES', 30, { min: 0 }),
+      maxTokens: read.integer('GRAPHQL_MAX_TOKENS', 3000, { min: 10 }),
+      maxDirectives: read.integer('GRAPHQL_MAX_DIRECTIVES', 20, { min: 0 }),
+      maxRootFields: read.integer('GRAPHQL_MAX_ROOT_FIELDS', 10, { min: 1 }),
+      maxBatch: read.integer('GRAPHQL_MAX_BATCH', 10, { min: 1 }),
+      maxRequestBodyBytes: read.integer('MAX_REQUEST_BODY_BYTES', 1024 * 1024, { min: 1024 }),
+    },
+    shutdownDrainMs: read.integer('SHUTDOWN_DRAIN_MS', 10_000, { max: 600_000 }),
+    corsOrigins: read.origins('CORS_ORIGINS'),
+    // Open while developing (GraphiQL, codegen), closed in production unless asked for.
+    introspection: read.boolean('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+    fieldSuggestions: read.boolean('GRAPHQL_FIELD_SUGGESTIONS', nodeEnv !== 'production'),
   };
   if (nodeEnv === 'production' && !config.upstreamUrl && read.raw('UPSTREAM_URL') === undefined) {
     read.problems.push('UPSTREAM_URL is required when NODE_ENV=production (without it the gateway would serve the in-memory sandbox).');

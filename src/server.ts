@@ -9,10 +9,14 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { createContext, readBearerToken } from './context.js';
 import type { GatewayContext } from './context.js';
+import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
+import { useCsrfPrevention } from './plugins/csrf.js';
 import { useMetrics } from './plugins/metrics.js';
+import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePersistedOperationModes } from './plugins/persisted-operations.js';
+import { useRequestBodyLimit } from './plugins/request-body-limit.js';
 import { useRequestLog } from './plugins/request-log.js';
 import { useRequestTelemetry } from './plugins/request-telemetry.js';
 import { useTracing } from './plugins/tracing.js';
@@ -34,8 +38,10 @@ export interface Gateway {
   upstream: UpstreamClient;
   metrics: GatewayMetrics;
   tracing: Tracing | null;
+  lifecycle: Lifecycle;
   /** Listens on config.host:config.port; resolves to the bound URL of /graphql. */
   listen(): Promise<URL>;
+  /** Drains (stops accepting, lets in-flight requests finish within SHUTDOWN_DRAIN_MS), then releases everything. */
   close(): Promise<void>;
 }
 
@@ -78,6 +84,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const metrics = new GatewayMetrics();
   upstream.onResponse(metrics.observeUpstream);
   const tracing = Tracing.fromConfig(config);
+  const lifecycle = new Lifecycle();
 
   const yoga = createYoga<Record<string, never>, GatewayContext>({
     // The subgraph schema: the client-facing one plus _service and _entities for a federation router.
@@ -85,6 +92,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    batching: { limit: config.limits.maxBatch },
+    // No cross-origin caller unless CORS_ORIGINS lists it (an empty list would mean "any" to Yoga).
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, methods: ['GET', 'POST'] } : false,
     logging: yogaLogger(logger),
     // Unexpected errors become "Unexpected error." with no stack or detail, in every NODE_ENV.
     maskedErrors: { isDev: false },
@@ -112,11 +122,16 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       ...(tracing ? [useTracing(tracing)] : []),
       useRequestLog(logger),
       useMetrics(metrics),
+      // Refusals after the telemetry plugins, so a refused request is still logged and counted.
+      useRequestBodyLimit(config.limits.maxRequestBodyBytes),
+      useCsrfPrevention('/graphql'),
+      lifecycle.readinessPlugin(),
+      ...useOperationLimits(config),
       ...usePersistedOperationModes(config.trustedDocuments),
     ],
   });
 
-  const server = createServer(yoga);
+  const server = createServer(lifecycle.track(yoga));
 
   return {
     yoga,
@@ -124,6 +139,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     upstream,
     metrics,
     tracing,
+    lifecycle,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -134,11 +150,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         });
       }),
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await upstream.close();
+      const drained = await lifecycle.drain(server, config.shutdownDrainMs);
+      // Calls still waiting after the drain have no client left to answer.
+      await (drained ? upstream.close() : upstream.destroy());
       await tracing?.shutdown();
     },
   };

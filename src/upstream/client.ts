@@ -112,8 +112,14 @@ export class UpstreamClient {
     return record;
   }
 
+  /** Waits for calls in flight, then closes every connection. */
   async close(): Promise<void> {
     await this.pool.close();
+  }
+
+  /** Aborts calls in flight and closes every connection now. */
+  async destroy(): Promise<void> {
+    await this.pool.destroy();
   }
 
   private statusError(response: RawResponse): UpstreamError {

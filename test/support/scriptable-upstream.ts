@@ -15,6 +15,8 @@ export interface RecordedRequest {
   body: string;
   /** Parsed JSON body, or undefined when the body is not JSON. */
   json: unknown;
+  /** Whether the connection this request came on is still open (to check an abandoned call's socket is closed). */
+  socketOpen(): boolean;
 }
 
 export interface ScriptedResponse {
@@ -141,7 +143,15 @@ export async function startScriptableUpstream(): Promise<ScriptableUpstream> {
       } catch {
         json = undefined;
       }
-      const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json };
+      const socket = req.socket;
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body,
+        json,
+        socketOpen: () => sockets.has(socket),
+      };
       requests.push(recorded);
       maxInFlight = Math.max(maxInFlight, ++inFlight);
       // Answered, or given up by the client (a gateway deadline): no longer in flight.

@@ -1,0 +1,75 @@
+// Bounds on what one operation may ask, checked at validation, so a refused operation never
+// reaches a resolver (and so never the upstream): depth, aliases, tokens and directives
+// (graphql-armor), root mutation fields (each addChallengeHistory is one upstream POST),
+// introspection and "did you mean" suggestions (switchable for production).
+
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { GatewayConfig } from '../config.js';
+
+/** extensions.code of every operation refused by a bound here (README "Security settings"). */
+export const OPERATION_LIMIT_CODE = 'OPERATION_LIMIT_EXCEEDED';
+
+export function useOperationLimits(config: Pick<GatewayConfig, 'limits' | 'introspection' | 'fieldSuggestions'>): Plugin[] {
+  const { limits } = config;
+  // Armor's errors carry no code, and some are thrown rather than reported (Yoga would answer
+  // 200): give them the same code and status as the root-field bound.
+  const tagCode = (_ctx: ValidationContext | null, error: GraphQLError) => {
+    Object.assign(error.extensions, { code: OPERATION_LIMIT_CODE, http: { status: 400 } });
+  };
+  const bound = (n: number) => ({ n, exposeLimits: true, onReject: [tagCode] });
+  const armor = new EnvelopArmor({
+    maxDepth: { ...bound(limits.maxDepth), flattenFragments: true },
+    maxAliases: bound(limits.maxAliases),
+    maxTokens: bound(limits.maxTokens),
+    maxDirectives: bound(limits.maxDirectives),
+    costLimit: { enabled: false }, // depth, aliases and tokens bound the work; root fields bound the POSTs
+    blockFieldSuggestion: { enabled: !config.fieldSuggestions, mask: '[Suggestion hidden]' },
+  });
+  const rules: ValidationRule[] = [maxRootMutationFields(limits.maxRootFields)];
+  if (!config.introspection) rules.push(NoSchemaIntrospectionCustomRule);
+  return [
+    ...(armor.protect().plugins as Plugin[]),
+    {
+      onValidate({ addValidationRule }) {
+        for (const rule of rules) addValidationRule(rule);
+      },
+    },
+  ];
+}
+
+/** Refuses a mutation with more than `max` root fields, counted through fragments. */
+export function maxRootMutationFields(max: number): ValidationRule {
+  return (context) => ({
+    OperationDefinition(operation) {
+      if (operation.operation !== 'mutation') return;
+      const count = countRootFields(context, operation.selectionSet, new Set());
+      if (count > max) {
+        context.reportError(
+          new GraphQLError(`A mutation may have at most ${max} root fields; this one has ${count}. Send them in separate requests.`, {
+            nodes: [operation],
+            extensions: { code: OPERATION_LIMIT_CODE },
+          }),
+        );
+      }
+    },
+  });
+}
+
+function countRootFields(context: ValidationContext, selectionSet: SelectionSetNode, seenFragments: Set<string>): number {
+  let count = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value !== '__typename') count += 1;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      count += countRootFields(context, selection.selectionSet, seenFragments);
+    } else if (!seenFragments.has(selection.name.value)) {
+      seenFragments.add(selection.name.value);
+      const fragment = context.getFragment(selection.name.value);
+      if (fragment) count += countRootFields(context, fragment.selectionSet, seenFragments);
+    }
+  }
+  return count;
+}

@@ -1,0 +1,28 @@
+// Bounds the request body before anything reads it: a POST must declare its length (every
+// GraphQL client does), and one longer than MAX_REQUEST_BODY_BYTES is refused with 413.
+
+import type { Plugin } from 'graphql-yoga';
+
+export const BODY_LIMIT_CODE = 'REQUEST_TOO_LARGE';
+
+export function useRequestBodyLimit(maxBytes: number): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      if (request.method !== 'POST') return;
+      const declared = request.headers.get('content-length');
+      const refuse = (status: number, message: string) =>
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: BODY_LIMIT_CODE } }] }), {
+            status,
+            // The unread rest of the body is not worth keeping the connection for.
+            headers: { 'content-type': 'application/json', connection: 'close' },
+          }),
+        );
+      if (declared === null) {
+        refuse(411, 'A POST must declare its Content-Length.');
+      } else if (Number(declared) > maxBytes) {
+        refuse(413, `The request body is ${declared} bytes; at most ${maxBytes} are accepted.`);
+      }
+    },
+  };
+}

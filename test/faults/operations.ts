@@ -1,0 +1,28 @@
+// The operations and helpers the fault, security and lifecycle tests share.
+
+import type { TestGateway } from '../support/gateway.js';
+
+export const ADD = /* GraphQL */ `
+  mutation Add($ambassadorId: ID!, $input: AddChallengeHistoryInput!) {
+    addChallengeHistory(ambassadorId: $ambassadorId, input: $input) {
+      __typename
+      ... on AddChallengeHistorySuccess { challengeHistory { id } }
+      ... on Error { message }
+    }
+  }
+`;
+
+export const VALID_INPUT = { points: 42, score: 12.5, message: 'well done', challengeId: '3' };
+
+export function addChallengeHistory(gw: Pick<TestGateway, 'graphql'>, ambassadorId = '7', options?: { token?: string | null }) {
+  return gw.graphql({ query: ADD, variables: { ambassadorId, input: VALID_INPUT } }, options);
+}
+
+/** Polls a cheap condition (socket counts, a flag) until it holds; bounded. */
+export async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

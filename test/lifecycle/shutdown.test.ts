@@ -1,0 +1,104 @@
+// SIGTERM to the real process: in-flight mutations finish and reach their clients, no new
+// connection is accepted, the process exits 0. /ready and /health, in-process.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { postGraphQL, startGateway } from '../support/gateway.js';
+import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
+import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
+import { ADD, VALID_INPUT, eventually } from '../faults/operations.js';
+
+const ENTRY = new URL('../../src/main.ts', import.meta.url).pathname;
+
+let upstream: ScriptableUpstream;
+beforeAll(async () => {
+  upstream = await startScriptableUpstream();
+});
+afterAll(() => upstream.close());
+
+/** `npm start`'s entry point as its own process (through tsx, as test/main.test.ts runs it). */
+function startMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+function canConnect(url: URL): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(url.port), url.hostname);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+test('SIGTERM while a slow mutation is in flight: the client gets its success, then the process exits 0', async () => {
+  upstream.respondWith({ delayMs: 1_000, body: challengeHistoryBody({ id: 777 }) });
+  const main = startMain({ UPSTREAM_URL: upstream.url.href, SHUTDOWN_DRAIN_MS: '10000' });
+  try {
+    await eventually(() => /listening on (\S+)/.test(main.output()), 15_000);
+    const url = new URL(/listening on (\S+)/.exec(main.output())![1]!);
+
+    const inFlight = postGraphQL(url, { query: ADD, variables: { ambassadorId: '7', input: VALID_INPUT } });
+    await eventually(() => upstream.requests.length === 1); // the POST is at the upstream, waiting
+    main.child.kill('SIGTERM');
+    await eventually(() => main.output().includes('SIGTERM received'));
+
+    expect(await canConnect(url)).toBe(false); // no new connections while draining
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ data: { addChallengeHistory: { __typename: 'AddChallengeHistorySuccess', challengeHistory: { id: '777' } } } });
+    const [code] = await once(main.child, 'exit');
+    expect(code).toBe(0);
+  } finally {
+    main.child.kill('SIGKILL');
+    upstream.reset();
+  }
+});
+
+test('SHUTDOWN_DRAIN_MS bounds the wait: a call that outlasts it is cut and the process still exits 0', async () => {
+  upstream.respondWith({ delayMs: 10_000, body: challengeHistoryBody() });
+  const main = startMain({ UPSTREAM_URL: upstream.url.href, SHUTDOWN_DRAIN_MS: '300', UPSTREAM_TIMEOUT_MS: '20000' });
+  try {
+    await eventually(() => /listening on (\S+)/.test(main.output()), 15_000);
+    const url = new URL(/listening on (\S+)/.exec(main.output())![1]!);
+    const inFlight = postGraphQL(url, { query: ADD, variables: { ambassadorId: '7', input: VALID_INPUT } }).catch((error: Error) => error);
+    await eventually(() => upstream.requests.length === 1);
+    main.child.kill('SIGTERM');
+    const started = performance.now();
+    const [code] = await once(main.child, 'exit');
+    expect(code).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5_000); // not the 10 s the upstream would take
+    expect(await inFlight).toBeInstanceOf(Error); // the connection was closed: the client knows it got no answer
+  } finally {
+    main.child.kill('SIGKILL');
+    upstream.reset();
+  }
+});
+
+test('/ready is 200 while serving and 503 while draining; /health never calls the upstream', async () => {
+  upstream.respondWith({ delayMs: 500, body: challengeHistoryBody() });
+  const gw = await startGateway({ upstreamUrl: upstream.url });
+  const ready = async () => (await gw.gateway.yoga.fetch(new URL('/ready', gw.url))).status; // in-process: no new connection is accepted while draining
+  try {
+    expect((await fetch(new URL('/ready', gw.url))).status).toBe(200);
+    expect((await fetch(new URL('/health', gw.url))).status).toBe(200);
+    expect(upstream.requests).toHaveLength(0);
+
+    const inFlight = gw.graphql({ query: ADD, variables: { ambassadorId: '7', input: VALID_INPUT } });
+    await eventually(() => upstream.requests.length === 1);
+    const closing = gw.close();
+    expect(gw.gateway.lifecycle.isDraining).toBe(true);
+    expect(await ready()).toBe(503);
+    expect((await inFlight).body.data.addChallengeHistory.__typename).toBe('AddChallengeHistorySuccess');
+    await closing;
+  } finally {
+    upstream.reset();
+  }
+});
