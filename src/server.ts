@@ -9,6 +9,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { createContext, readBearerToken } from './context.js';
 import type { GatewayContext } from './context.js';
+import { Admissions, withFastLane } from './fast-lane.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
@@ -23,6 +24,7 @@ import { useTracing } from './plugins/tracing.js';
 import { subgraphSchema } from './schema/index.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { telemetryOf } from './telemetry/request-telemetry.js';
+import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { Tracing } from './telemetry/tracing.js';
 import { UpstreamClient } from './upstream/client.js';
 
@@ -86,6 +88,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const tracing = Tracing.fromConfig(config);
   const lifecycle = new Lifecycle();
 
+  // One context factory for Yoga and the fast lane.
+  const contextOf = (authorization: string | null, telemetry: RequestTelemetry): GatewayContext =>
+    createContext({ token: readBearerToken(authorization), upstream, config, upstreamHeaders: telemetry.upstreamHeaders, telemetry });
+  const admissions = new Admissions();
+
   const yoga = createYoga<Record<string, never>, GatewayContext>({
     // The subgraph schema: the client-facing one plus _service and _entities for a federation router.
     schema: subgraphSchema,
@@ -107,16 +114,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       headers: JSON.stringify({ Authorization: `Bearer ${options.exampleToken ?? '<your token>'}` }, null, 2),
       shouldPersistHeaders: false,
     },
-    context: ({ request }): GatewayContext => {
-      const telemetry = telemetryOf(request);
-      return createContext({
-        token: readBearerToken(request.headers.get('authorization')),
-        upstream,
-        config,
-        upstreamHeaders: telemetry.upstreamHeaders,
-        telemetry,
-      });
-    },
+    context: ({ request }): GatewayContext => contextOf(request.headers.get('authorization'), telemetryOf(request)),
     plugins: [
       useRequestTelemetry(), // first: the next three read what it gathers
       ...(tracing ? [useTracing(tracing)] : []),
@@ -128,10 +126,22 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       lifecycle.readinessPlugin(),
       ...useOperationLimits(config),
       ...usePersistedOperationModes(config.trustedDocuments),
+      admissions.plugin(), // last: records only what every plugin above let through
     ],
   });
 
-  const server = createServer(lifecycle.track(yoga));
+  const fastLane = withFastLane({
+    yoga,
+    schema: subgraphSchema,
+    admissions,
+    contextOf,
+    lifecycle,
+    logger,
+    metrics,
+    tracing,
+    maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
+  });
+  const server = createServer(lifecycle.track(fastLane));
 
   return {
     yoga,

@@ -17,7 +17,7 @@ export function useMetrics(metrics: GatewayMetrics): Plugin {
     },
     onResponse({ request }) {
       const telemetry = seenTelemetryOf(request);
-      if (telemetry?.isGraphQL) metrics.observeRequest(telemetry, performance.now() - telemetry.started);
+      if (telemetry) metrics.observeRequest(telemetry);
     },
   };
 }

@@ -15,21 +15,32 @@ export function useRequestTelemetry(): Plugin {
     },
     onParams({ request, params }) {
       const telemetry = seenTelemetryOf(request);
-      if (telemetry && typeof params.operationName === 'string') telemetry.operationName = params.operationName;
+      if (telemetry) recordRequestedName(telemetry, params.operationName);
     },
     onExecute({ args }) {
       const telemetry = seenTelemetryOf((args.contextValue as { request: Request }).request);
-      const operation = telemetry && operationFactsOf(args.document, args.operationName ?? null);
-      if (!telemetry || !operation) return;
-      telemetry.operationType = operation.type;
-      telemetry.operationName ??= operation.name;
-      telemetry.rootFields = operation.rootFields;
+      if (telemetry) recordOperation(telemetry, args.document, args.operationName ?? null);
     },
     onResultProcess({ request, result }) {
       const telemetry = seenTelemetryOf(request);
       if (telemetry && !Array.isArray(result) && !(Symbol.asyncIterator in result)) recordOutcome(telemetry, result);
     },
   };
+}
+
+// The fast lane (fast-lane.ts) records through the same three functions.
+
+export function recordRequestedName(telemetry: RequestTelemetry, operationName: unknown): void {
+  if (typeof operationName === 'string') telemetry.operationName = operationName;
+}
+
+/** The executed operation's type, name and root fields. */
+export function recordOperation(telemetry: RequestTelemetry, document: DocumentNode, operationName: string | null): void {
+  const operation = operationFactsOf(document, operationName);
+  if (!operation) return;
+  telemetry.operationType = operation.type;
+  telemetry.operationName ??= operation.name;
+  telemetry.rootFields = operation.rootFields;
 }
 
 interface OperationFacts {
@@ -64,7 +75,8 @@ function rootFieldsOf(selections: readonly SelectionNode[]): string {
   return [...names].sort().join(',');
 }
 
-function recordOutcome(telemetry: RequestTelemetry, result: ExecutionResult): void {
+/** The first error's code and the first root field's __typename. */
+export function recordOutcome(telemetry: RequestTelemetry, result: ExecutionResult): void {
   const error = result.errors?.[0];
   if (error) {
     const code = error.extensions?.code;

@@ -30,7 +30,10 @@ export class GatewayMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  observeRequest(request: RequestTelemetry, durationMs: number): void {
+  /** Observes a finished request, when it produced a GraphQL result. */
+  observeRequest(request: RequestTelemetry): void {
+    if (!request.isGraphQL) return;
+    const durationMs = performance.now() - request.started;
     this.requests.observe({ operation: request.rootFields ?? 'none', outcome: request.outcome }, durationMs / 1000);
   }
 

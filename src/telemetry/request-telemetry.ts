@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import { endUpstreamSpan, incomingTraceHeaders } from './tracing.js';
-import type { Tracing } from './tracing.js';
+import type { HeaderReader, Tracing } from './tracing.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
 import type { UpstreamCallObserver, UpstreamCallRecorder } from '../upstream/types.js';
 
@@ -33,7 +33,7 @@ export class RequestTelemetry implements UpstreamCallRecorder, UpstreamCallObser
   span: Span | null = null;
   tracing: Tracing | null = null;
 
-  constructor(headers: Headers) {
+  constructor(headers: HeaderReader) {
     const incoming = headers.get('x-request-id');
     this.id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     this.upstreamHeaders = { 'x-request-id': this.id, ...incomingTraceHeaders(headers) };

@@ -3,6 +3,7 @@
 // configured. Contexts are passed explicitly (no global provider or context manager), so two
 // gateways in one process never share a tracer.
 
+import type { IncomingHttpHeaders } from 'node:http';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Span, TextMapGetter, Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -16,15 +17,32 @@ import type { UpstreamResponseInfo } from '../upstream/client.js';
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 const MAX_TRACESTATE = 512;
 
+/** Read access to request headers: a Fetch API `Headers`, or a node request's (nodeHeaders). */
+export interface HeaderReader {
+  get(name: string): string | null;
+  keys(): Iterable<string>;
+}
+
+/** A node request's headers as a HeaderReader (repeated values joined as Fetch's Headers joins them). */
+export function nodeHeaders(headers: IncomingHttpHeaders): HeaderReader {
+  return {
+    get: (name) => {
+      const value = headers[name];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+    keys: () => Object.keys(headers),
+  };
+}
+
 /** The incoming trace context, forwarded unchanged when the gateway makes no spans; {} when absent or invalid. */
-export function incomingTraceHeaders(headers: Headers): Record<string, string> {
+export function incomingTraceHeaders(headers: HeaderReader): Record<string, string> {
   const traceparent = headers.get('traceparent');
   if (traceparent === null || !TRACEPARENT.test(traceparent)) return {};
   const tracestate = headers.get('tracestate');
   return tracestate && tracestate.length <= MAX_TRACESTATE ? { traceparent, tracestate } : { traceparent };
 }
 
-const headersGetter: TextMapGetter<Headers> = {
+const headersGetter: TextMapGetter<HeaderReader> = {
   get: (headers, key) => headers.get(key) ?? undefined,
   keys: (headers) => [...headers.keys()],
 };
@@ -53,7 +71,7 @@ export class Tracing {
   }
 
   /** The SERVER span of one HTTP request, child of the caller's traceparent when it sent one. */
-  startRequestSpan(method: string, headers: Headers): Span {
+  startRequestSpan(method: string, headers: HeaderReader): Span {
     const parent = propagator.extract(ROOT_CONTEXT, headers, headersGetter);
     return this.tracer.startSpan(`${method} /graphql`, { kind: SpanKind.SERVER }, parent);
   }

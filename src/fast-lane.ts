@@ -1,0 +1,235 @@
+// The fast lane: serves the common request — a POST /graphql of a JSON document Yoga has already
+// admitted — straight from node:http with graphql-js `execute`, skipping Yoga's Fetch-API
+// Request/Response adaptation and its hook chain (README "Performance"). It decides nothing Yoga
+// decides: it serves only documents Yoga parsed and validated before (every bound included),
+// with the media type Yoga negotiated before for the same Accept header, masks errors with Yoga's
+// own function and builds the answer with Yoga's own result processor. Anything else — and any
+// request error, such as variables that do not coerce — goes to Yoga with the body it sent.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { execute, getOperationAST, getVariableValues } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
+import { processRegularResult } from 'graphql-yoga';
+import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import type { GatewayContext } from './context.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Logger } from './logging.js';
+import { logRequest } from './plugins/request-log.js';
+import { recordOperation, recordOutcome, recordRequestedName } from './plugins/request-telemetry.js';
+import { endRequestSpan, startRequestSpan } from './plugins/tracing.js';
+import type { GatewayMetrics } from './telemetry/metrics.js';
+import { RequestTelemetry } from './telemetry/request-telemetry.js';
+import { nodeHeaders } from './telemetry/tracing.js';
+import type { Tracing } from './telemetry/tracing.js';
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface FastLaneOptions {
+  yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
+  schema: GraphQLSchema;
+  /** What Yoga admitted before (the plugin from `useAdmissions` must be in Yoga's plugin list). */
+  admissions: Admissions;
+  /** Yoga's context factory, minus Yoga: the same function builds both paths' contexts. */
+  contextOf(authorization: string | null, telemetry: RequestTelemetry): GatewayContext;
+  lifecycle: Lifecycle;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  tracing: Tracing | null;
+  maxRequestBodyBytes: number;
+}
+
+const JSON_CONTENT_TYPE = /^application\/json(?:\s*;\s*charset=utf-8)?$/i;
+const REQUEST_KEYS = new Set(['query', 'variables', 'operationName']);
+
+/** A node:http handler that serves what the fast lane can, and hands everything else to Yoga. */
+export function withFastLane(options: FastLaneOptions): NodeHandler {
+  const { yoga, lifecycle, maxRequestBodyBytes } = options;
+  const serve = fastLaneServer(options);
+  return (req, res) => {
+    const length = Number(req.headers['content-length']);
+    const candidate =
+      req.method === 'POST' &&
+      req.url === '/graphql' &&
+      req.headers.origin === undefined && // CORS stays Yoga's
+      JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '') &&
+      length > 0 &&
+      length <= maxRequestBodyBytes &&
+      !lifecycle.isDraining;
+    if (!candidate) {
+      void yoga(req, res);
+      return;
+    }
+    readBody(req).then(
+      (body) => serve(req, res, body),
+      () => res.destroy(), // the client went away mid-body: there is no one to answer
+    );
+  };
+}
+
+function fastLaneServer(options: FastLaneOptions) {
+  const { yoga, schema, admissions, contextOf, logger, metrics, tracing } = options;
+  // Yoga's error masking as configured (its message, isDev and logging of what it hides). Yoga
+  // keeps it on a field its typings call private; without it the fast lane stays closed.
+  const masking = (yoga as unknown as { maskedErrorsOpts?: { maskError(error: GraphQLError, message: string): GraphQLError; errorMessage: string } })
+    .maskedErrorsOpts;
+
+  const handOver = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    // @whatwg-node/server reads a body already read from `req.body` instead of the stream.
+    (req as IncomingMessage & { body?: Buffer }).body = body;
+    void yoga(req, res);
+  };
+
+  return async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
+    const params = masking ? parseParams(body) : null;
+    const admitted = params && admissions.documentFor(params.query, params.operationName);
+    const mediaType = admitted && admissions.mediaTypeFor(req.headers.accept);
+    if (!params || !admitted || !mediaType) return handOver(req, res, body);
+    // A request error (variables that do not coerce) runs nothing: Yoga answers it, as always.
+    const variables = getVariableValues(schema, admitted.operation.variableDefinitions ?? [], params.variables ?? {});
+    if (variables.errors) return handOver(req, res, body);
+
+    const headers = nodeHeaders(req.headers);
+    const telemetry = new RequestTelemetry(headers);
+    if (tracing) startRequestSpan(tracing, telemetry, 'POST', headers);
+    recordRequestedName(telemetry, params.operationName);
+    recordOperation(telemetry, admitted.document, params.operationName ?? null);
+    try {
+      const executed = (await execute({
+        schema,
+        document: admitted.document,
+        variableValues: params.variables,
+        operationName: params.operationName,
+        contextValue: contextOf(headers.get('authorization'), telemetry),
+      })) as ExecutionResult;
+      const result = executed.errors
+        ? { ...executed, errors: executed.errors.map((error) => masking!.maskError(error, masking!.errorMessage)) }
+        : executed;
+      recordOutcome(telemetry, result);
+      const answer = captureRegularResult(result, mediaType);
+      answer.headers['x-request-id'] = telemetry.id;
+      answer.headers['content-length'] = String(Buffer.byteLength(answer.body));
+      // As Yoga's onResponse hooks do, before the answer leaves: span, log line, metrics.
+      endRequestSpan(telemetry, answer.status);
+      logRequest(logger, telemetry, 'POST', '/graphql', answer.status);
+      metrics.observeRequest(telemetry);
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    } catch (error) {
+      // execute reports resolver failures in `errors`; reaching here is a bug, not a request outcome.
+      yoga.logger.error(error);
+      telemetry.span?.end();
+      res.destroy();
+    }
+  };
+}
+
+interface Params {
+  query: string;
+  variables: Record<string, unknown> | null | undefined;
+  operationName: string | null | undefined;
+}
+
+/** The body as GraphQL params, when it is exactly the shape the fast lane serves; null otherwise. */
+function parseParams(body: Buffer): Params | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+  for (const key of Object.keys(parsed)) if (!REQUEST_KEYS.has(key)) return null;
+  const { query, variables, operationName } = parsed as Record<string, unknown>;
+  if (typeof query !== 'string') return null;
+  if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
+  if (operationName != null && (typeof operationName !== 'string' || operationName === '')) return null;
+  return { query, variables: variables as Params['variables'], operationName: operationName as Params['operationName'] };
+}
+
+/** Runs Yoga's own JSON result processor, keeping what it would put in a Response. */
+function captureRegularResult(result: ExecutionResult, mediaType: string) {
+  let captured: { status: number; headers: Record<string, string>; body: string } | undefined;
+  class CapturedResponse {
+    constructor(body: string, init: { status: number; headers: Record<string, string> }) {
+      captured = { status: init.status, headers: { 'content-type': init.headers['Content-Type']! }, body };
+      for (const [name, value] of Object.entries(init.headers)) if (name !== 'Content-Type') captured.headers[name] = value;
+    }
+  }
+  processRegularResult(result, { Response: CapturedResponse } as unknown as Parameters<typeof processRegularResult>[1], mediaType);
+  return captured!;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('aborted', reject);
+  });
+}
+
+interface Admitted {
+  document: DocumentNode;
+  operation: NonNullable<ReturnType<typeof getOperationAST>>;
+}
+
+/** Bounded memory of what Yoga admitted: executed documents, and the JSON media type per Accept. */
+export class Admissions {
+  private readonly documents = new BoundedMap<Admitted>(1000);
+  private readonly mediaTypes = new BoundedMap<string>(100);
+
+  documentFor(query: string, operationName: string | null | undefined): Admitted | undefined {
+    return this.documents.get(documentKey(query, operationName));
+  }
+
+  mediaTypeFor(accept: string | undefined): string | undefined {
+    return this.mediaTypes.get(accept ?? '');
+  }
+
+  /** The Yoga plugin that records admissions: a document when Yoga executes it, a media type when Yoga answers. */
+  plugin(): Plugin {
+    const executed = new WeakSet<Request>();
+    return {
+      onExecute: ({ args }) => {
+        const { request, params } = args.contextValue as { request: Request; params: { query?: unknown; operationName?: unknown; extensions?: unknown } };
+        executed.add(request);
+        // A document that came by hash (extensions) was admitted as a persisted operation, not as text.
+        if (params.extensions != null || typeof params.query !== 'string') return;
+        const operationName = typeof params.operationName === 'string' ? params.operationName : null;
+        const operation = getOperationAST(args.document, operationName);
+        if (operation) this.documents.set(documentKey(params.query, operationName), { document: args.document, operation });
+      },
+      onResponse: ({ request, response }) => {
+        if (!executed.has(request)) return;
+        const match = /^(application\/(?:graphql-response\+)?json); charset=utf-8$/.exec(response.headers.get('content-type') ?? '');
+        if (match) this.mediaTypes.set(request.headers.get('accept') ?? '', match[1]!);
+      },
+    };
+  }
+}
+
+function documentKey(query: string, operationName: string | null | undefined): string {
+  return (operationName ? `${operationName}\u0001` : '\u0000') + query;
+}
+
+/** A Map that forgets its least recently used entry beyond `max`. */
+class BoundedMap<T> {
+  private readonly map = new Map<string, T>();
+  constructor(private readonly max: number) {}
+
+  get(key: string): T | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: T): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+}
