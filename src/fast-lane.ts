@@ -112,6 +112,7 @@ function fastLaneServer(options: FastLaneOptions) {
       endRequestSpan(telemetry, answer.status);
       logRequest(logger, telemetry, 'POST', '/graphql', answer.status);
       metrics.observeRequest(telemetry);
+      metrics.fastLaneRequests.inc();
       res.writeHead(answer.status, answer.headers);
       res.end(answer.body);
     } catch (error) {

@@ -2,7 +2,7 @@
 // Labels are bounded by the schema and the error codes: root field names (not the client's
 // operation name or aliases), outcome words, upstream route templates and statuses.
 
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestTelemetry } from './request-telemetry.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
 
@@ -23,6 +23,13 @@ export class GatewayMetrics {
     help: 'Upstream REST calls by method, route template and status ("none" when no answer); _count is the call count.',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: BUCKETS,
+    registers: [this.registry],
+  });
+
+  /** Requests the fast lane answered (fast-lane.ts); Yoga answered the others. */
+  readonly fastLaneRequests = new Counter({
+    name: 'gateway_fast_lane_requests_total',
+    help: 'GraphQL requests answered by the fast lane (an admitted document, served without Yoga); Yoga answered the rest.',
     registers: [this.registry],
   });
 
