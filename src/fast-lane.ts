@@ -59,10 +59,10 @@ export function withFastLane(options: FastLaneOptions): NodeHandler {
       void yoga(req, res);
       return;
     }
-    readBody(req).then(
-      (body) => serve(req, res, body),
-      () => res.destroy(), // the client went away mid-body: there is no one to answer
-    );
+    readBody(req)
+      .then((body) => serve(req, res, body))
+      // The client went away mid-body (no one to answer), or a bug (serve logs what execute throws).
+      .catch(() => res.destroy());
   };
 }
 
@@ -166,7 +166,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.once('error', reject);
-    req.once('aborted', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('request body not complete'));
+    });
   });
 }
 
@@ -175,10 +177,16 @@ interface Admitted {
   operation: NonNullable<ReturnType<typeof getOperationAST>>;
 }
 
+// Bounds the memory kept: at most 1,000 documents of at most 32 KiB of text each (a longer one
+// always goes to Yoga), and 100 distinct Accept headers.
+const MAX_DOCUMENTS = 1000;
+const MAX_QUERY_LENGTH = 32 * 1024;
+const MAX_ACCEPT_VALUES = 100;
+
 /** Bounded memory of what Yoga admitted: executed documents, and the JSON media type per Accept. */
 export class Admissions {
-  private readonly documents = new BoundedMap<Admitted>(1000);
-  private readonly mediaTypes = new BoundedMap<string>(100);
+  private readonly documents = new BoundedMap<Admitted>(MAX_DOCUMENTS);
+  private readonly mediaTypes = new BoundedMap<string>(MAX_ACCEPT_VALUES);
 
   documentFor(query: string, operationName: string | null | undefined): Admitted | undefined {
     return this.documents.get(documentKey(query, operationName));
@@ -196,7 +204,7 @@ export class Admissions {
         const { request, params } = args.contextValue as { request: Request; params: { query?: unknown; operationName?: unknown; extensions?: unknown } };
         executed.add(request);
         // A document that came by hash (extensions) was admitted as a persisted operation, not as text.
-        if (params.extensions != null || typeof params.query !== 'string') return;
+        if (params.extensions != null || typeof params.query !== 'string' || params.query.length > MAX_QUERY_LENGTH) return;
         const operationName = typeof params.operationName === 'string' ? params.operationName : null;
         const operation = getOperationAST(args.document, operationName);
         if (operation) this.documents.set(documentKey(params.query, operationName), { document: args.document, operation });
