@@ -18,16 +18,32 @@ beforeAll(async () => {
 });
 afterAll(() => upstream.close());
 
-/** `npm start`'s entry point as its own process (through tsx, as test/main.test.ts runs it). */
-function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
+type Launcher = 'node' | 'npm start';
+
+/**
+ * The gateway as its own process: `node` runs the entry point directly (through tsx, as
+ * test/main.test.ts does); `npm start` builds it and runs it under npm, which forwards signals.
+ */
+function startMain(env: Record<string, string>, launcher: Launcher = 'node') {
+  const [command, args] = launcher === 'node' ? [process.execPath, ['--import', 'tsx', ENTRY]] : ['npm', ['start', '--silent']];
+  const child = spawn(command, args, {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so a failed test can stop npm and its child together
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
+  /** Stops whatever is left of this launch (npm and the node it started), if anything is. */
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  return { child, output: () => output, kill };
 }
 
 function canConnect(url: URL): Promise<boolean> {
@@ -38,11 +54,11 @@ function canConnect(url: URL): Promise<boolean> {
   });
 }
 
-test('SIGTERM while a slow mutation is in flight: the client gets its success, then the process exits 0', async () => {
+test.each<Launcher>(['node', 'npm start'])('SIGTERM to %s while a slow mutation is in flight: the client gets its success, then exit 0', async (launcher) => {
   upstream.respondWith({ delayMs: 1_000, body: challengeHistoryBody({ id: 777 }) });
-  const main = startMain({ UPSTREAM_URL: upstream.url.href, SHUTDOWN_DRAIN_MS: '10000' });
+  const main = startMain({ UPSTREAM_URL: upstream.url.href, SHUTDOWN_DRAIN_MS: '10000' }, launcher);
   try {
-    await eventually(() => /listening on (\S+)/.test(main.output()), 15_000);
+    await eventually(() => /listening on (\S+)/.test(main.output()), 40_000);
     const url = new URL(/listening on (\S+)/.exec(main.output())![1]!);
 
     const inFlight = postGraphQL(url, { query: ADD, variables: { ambassadorId: '7', input: VALID_INPUT } });
@@ -57,10 +73,10 @@ test('SIGTERM while a slow mutation is in flight: the client gets its success, t
     const [code] = await once(main.child, 'exit');
     expect(code).toBe(0);
   } finally {
-    main.child.kill('SIGKILL');
+    main.kill();
     upstream.reset();
   }
-});
+}, 60_000); // npm start builds first
 
 test('SHUTDOWN_DRAIN_MS bounds the wait: a call that outlasts it is cut and the process still exits 0', async () => {
   upstream.respondWith({ delayMs: 10_000, body: challengeHistoryBody() });
@@ -77,7 +93,7 @@ test('SHUTDOWN_DRAIN_MS bounds the wait: a call that outlasts it is cut and the 
     expect(performance.now() - started).toBeLessThan(5_000); // not the 10 s the upstream would take
     expect(await inFlight).toBeInstanceOf(Error); // the connection was closed: the client knows it got no answer
   } finally {
-    main.child.kill('SIGKILL');
+    main.kill();
     upstream.reset();
   }
 });
