@@ -7,6 +7,7 @@
 // GraphiQL's page (a GET with no operation) still opens.
 
 import type { Plugin } from 'graphql-yoga';
+import { refusal } from './refusal.js';
 
 export const CSRF_CODE = 'CSRF_PREVENTED';
 
@@ -24,13 +25,7 @@ export function useCsrfPrevention(graphqlEndpoint: string): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== graphqlEndpoint) return;
-      const refuse = (status: number, message: string) =>
-        endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: CSRF_CODE } }] }), {
-            status,
-            headers: { 'content-type': 'application/json' },
-          }),
-        );
+      const refuse = (status: number, message: string) => endResponse(refusal(fetchAPI, { status, code: CSRF_CODE, message }));
       const type = mediaType(request);
       if (request.method === 'POST' && (type === null || SIMPLE_CONTENT_TYPES.has(type))) {
         refuse(415, 'POST bodies must be sent as Content-Type: application/json; form, multipart and text bodies are refused (CSRF protection).');
