@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { postGraphQL, startGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { ADD, VALID_INPUT, eventually } from '../faults/operations.js';
+import { ADD, VALID_INPUT, eventually, gate } from '../faults/operations.js';
 
 const ENTRY = new URL('../../src/main.ts', import.meta.url).pathname;
 
@@ -55,7 +55,11 @@ function canConnect(url: URL): Promise<boolean> {
 }
 
 test.each<Launcher>(['node', 'npm start'])('SIGTERM to %s while a slow mutation is in flight: the client gets its success, then exit 0', async (launcher) => {
-  upstream.respondWith({ delayMs: 1_000, body: challengeHistoryBody({ id: 777 }) });
+  const answer = gate(); // the upstream answers only once the process is draining
+  upstream.respondWith(async () => {
+    await answer.opened;
+    return { status: 201, body: challengeHistoryBody({ id: 777 }) };
+  });
   const main = startMain({ UPSTREAM_URL: upstream.url.href, SHUTDOWN_DRAIN_MS: '10000' }, launcher);
   try {
     await eventually(() => /listening on (\S+)/.test(main.output()), 40_000);
@@ -67,6 +71,7 @@ test.each<Launcher>(['node', 'npm start'])('SIGTERM to %s while a slow mutation 
     await eventually(() => main.output().includes('SIGTERM received'));
 
     expect(await canConnect(url)).toBe(false); // no new connections while draining
+    answer.open();
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ data: { addChallengeHistory: { __typename: 'AddChallengeHistorySuccess', challengeHistory: { id: '777' } } } });
@@ -99,7 +104,11 @@ test('SHUTDOWN_DRAIN_MS bounds the wait: a call that outlasts it is cut and the 
 });
 
 test('/ready is 200 while serving and 503 while draining; /health never calls the upstream', async () => {
-  upstream.respondWith({ delayMs: 500, body: challengeHistoryBody() });
+  const answer = gate();
+  upstream.respondWith(async () => {
+    await answer.opened;
+    return { status: 201, body: challengeHistoryBody() };
+  });
   const gw = await startGateway({ upstreamUrl: upstream.url });
   const ready = async () => (await gw.gateway.yoga.fetch(new URL('/ready', gw.url))).status; // in-process: no new connection is accepted while draining
   try {
@@ -112,6 +121,7 @@ test('/ready is 200 while serving and 503 while draining; /health never calls th
     const closing = gw.close();
     expect(gw.gateway.lifecycle.isDraining).toBe(true);
     expect(await ready()).toBe(503);
+    answer.open();
     expect((await inFlight).body.data.addChallengeHistory.__typename).toBe('AddChallengeHistorySuccess');
     await closing;
   } finally {
