@@ -26,7 +26,7 @@ beforeAll(async () => {
   upstream = await startScriptableUpstream();
   gw = await startGateway({
     upstreamUrl: upstream.url,
-    env: { CHALLENGE_LOAD_CONCURRENCY: String(CONCURRENCY), UPSTREAM_TIMEOUT_MS: '300' },
+    env: { CHALLENGE_LOAD_CONCURRENCY: String(CONCURRENCY), UPSTREAM_TIMEOUT_MS: '1000' },
   });
 });
 beforeEach(() => {
@@ -89,7 +89,7 @@ test("each id's failure is its own coded error; the other ids still answer", asy
     4: { status: 403 },
     5: { status: 401, body: { message: 'Unauthorized.' } },
     6: { status: 404, body: 'Not found' },
-    7: { status: 200, delayMs: 1_000 }, // beyond UPSTREAM_TIMEOUT_MS
+    7: { status: 200, delayMs: 3_000 }, // beyond UPSTREAM_TIMEOUT_MS
   });
   const res = await entities(challenges(3, 4, 5, 6, 7, 4));
 

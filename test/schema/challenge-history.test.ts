@@ -54,7 +54,7 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url, env: { UPSTREAM_TIMEOUT_MS: '400' } });
+  gw = await startGateway({ upstreamUrl: upstream.url, env: { UPSTREAM_TIMEOUT_MS: '1000' } });
 });
 beforeEach(() => upstream.reset());
 afterAll(async () => {
@@ -330,7 +330,7 @@ describe('everything else is a coded GraphQL error on the field', () => {
     ['503', { status: 503, body: { message: 'down' } }, { code: 'UPSTREAM_UNAVAILABLE', outcomeUnknown: true }],
     ['a reset before the response', { reset: 'before-response' }, { code: 'UPSTREAM_UNAVAILABLE', outcomeUnknown: true }],
     ['a reset half-way through the body', { reset: 'mid-body', body: challengeHistoryBody() }, { code: 'UPSTREAM_UNAVAILABLE', outcomeUnknown: true }],
-    ['no answer within UPSTREAM_TIMEOUT_MS', { delayMs: 1500, body: challengeHistoryBody() }, { code: 'UPSTREAM_TIMEOUT', outcomeUnknown: true }],
+    ['no answer within UPSTREAM_TIMEOUT_MS', { delayMs: 3000, body: challengeHistoryBody() }, { code: 'UPSTREAM_TIMEOUT', outcomeUnknown: true }],
     ['a 302', { status: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' } }, { code: 'BAD_UPSTREAM_RESPONSE', outcomeUnknown: true }],
     ['a 200 with HTML', { status: 200, body: '<html>ok</html>', headers: { 'content-type': 'text/html' } }, { code: 'BAD_UPSTREAM_RESPONSE', outcomeUnknown: true }],
     ['a 200 with truncated JSON', { status: 200, body: '{"id": 4' }, { code: 'BAD_UPSTREAM_RESPONSE', outcomeUnknown: true }],
