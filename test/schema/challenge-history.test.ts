@@ -2,7 +2,7 @@
 // upstream on loopback. Asserts on what the upstream received and what the client got.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway, TEST_TOKEN } from '../support/gateway.js';
+import { startGateway, startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
@@ -51,16 +51,12 @@ const VALID_INPUT = { points: 42, score: 12.5, message: 'well done', challengeId
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-
+let close: () => Promise<void>;
 beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url, env: { UPSTREAM_TIMEOUT_MS: '1000' } });
+  ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), { UPSTREAM_TIMEOUT_MS: '1000' }));
 });
 beforeEach(() => upstream.reset());
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+afterAll(() => close());
 
 function add(variables: { ambassadorId: string; input: Record<string, unknown> }, options?: { token?: string | null }) {
   return gw.graphql({ query: FULL_SELECTION, variables }, options);

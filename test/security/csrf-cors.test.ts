@@ -4,7 +4,7 @@
 
 import { Client, fetchExchange, gql } from '@urql/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway } from '../support/gateway.js';
+import { startGateway, startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -15,16 +15,10 @@ const OPERATION = JSON.stringify({ query: ADD, variables: { ambassadorId: '7', i
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url });
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
 beforeEach(() => upstream.reset());
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+afterAll(() => close());
 
 /** A GET carrying an operation; `token: null` sends no Authorization header. */
 function getOperation(query: string, headers: Record<string, string>, token: string | null = MARKER_TOKEN) {
