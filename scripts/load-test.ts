@@ -105,6 +105,7 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, () => client(started + DURATION_S * 1_000)));
   const elapsedS = (Date.now() - started) / 1_000;
 
+  await clients.close(); // the load generator's own sockets are not the gateway's memory
   await sleep(UPSTREAM_TIMEOUT_MS + 1_000); // late upstream answers and timers settle
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))]!.toFixed(1);
@@ -117,7 +118,6 @@ async function main(): Promise<void> {
   for (const [outcome, n] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(8)}  ${outcome}`);
   console.log(`  memory after GC: heap ${before.heapMb.toFixed(1)} -> ${after.heapMb.toFixed(1)} MB, rss ${before.rssMb.toFixed(1)} -> ${after.rssMb.toFixed(1)} MB`);
 
-  await clients.close();
   await gateway.close();
   await upstream.close();
 

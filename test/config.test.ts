@@ -98,3 +98,34 @@ test('batch awarding: BATCH_CONCURRENCY (8) and BATCH_MAX_ITEMS (500), whole num
     'BATCH_MAX_ITEMS must be a whole number from 1 to 100000, got "many"',
   ]);
 });
+
+test('security settings: documented defaults, introspection and suggestions off in production', () => {
+  expect(loadConfig({})).toMatchObject({
+    limits: { maxDepth: 12, maxAliases: 30, maxTokens: 3000, maxDirectives: 20, maxRootFields: 10, maxBatch: 10, maxRequestBodyBytes: 1_048_576 },
+    shutdownDrainMs: 10_000,
+    corsOrigins: [],
+    introspection: true,
+    fieldSuggestions: true,
+  });
+  expect(loadConfig({ NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.test/api/v2' })).toMatchObject({
+    introspection: false,
+    fieldSuggestions: false,
+  });
+  expect(loadConfig({ CORS_ORIGINS: 'https://a.example.test, http://localhost:3000', GRAPHQL_INTROSPECTION: 'false', SHUTDOWN_DRAIN_MS: '0' })).toMatchObject({
+    corsOrigins: ['https://a.example.test', 'http://localhost:3000'],
+    introspection: false,
+    shutdownDrainMs: 0,
+  });
+});
+
+test('bad security settings are reported with the rest', () => {
+  expect(
+    problemsOf({ GRAPHQL_MAX_DEPTH: '0', GRAPHQL_MAX_BATCH: 'ten', CORS_ORIGINS: 'https://ok.example.test,*,https://x.test/path', GRAPHQL_FIELD_SUGGESTIONS: 'maybe' }),
+  ).toEqual([
+    'GRAPHQL_MAX_DEPTH must be a whole number from 1 to 1000, got "0"',
+    'GRAPHQL_MAX_BATCH must be a whole number from 1 to 1000, got "ten"',
+    'CORS_ORIGINS must list origins like https://app.example.com, got "*"',
+    'CORS_ORIGINS must list origins like https://app.example.com, got "https://x.test/path"',
+    'GRAPHQL_FIELD_SUGGESTIONS must be true or false, got "maybe"',
+  ]);
+});

@@ -5,7 +5,7 @@
 // must reach Yoga both times. With spans exported, both paths export the same spans.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startGateway, TEST_TOKEN } from './support/gateway.js';
+import { startGateway, startGatewayOn, TEST_TOKEN } from './support/gateway.js';
 import { startOtlpReceiver } from './support/otlp-receiver.js';
 import type { TestGateway } from './support/gateway.js';
 import { challengeById, challengeHistoryBody, startScriptableUpstream } from './support/scriptable-upstream.js';
@@ -23,14 +23,9 @@ const INPUT = { points: 100, score: 87.5, message: 'Great first sale!', challeng
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url, env: { UPSTREAM_TIMEOUT_MS: '300' } });
-});
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), { UPSTREAM_TIMEOUT_MS: '1000' })));
+afterAll(() => close());
 
 interface Case {
   name: string;
@@ -63,7 +58,7 @@ const CASES: Case[] = [
   {
     name: 'coded error, outcome unknown (timeout)',
     body: graphql('timeout', SINGLE, { id: '1', input: INPUT }),
-    upstream: { delayMs: 600, body: challengeHistoryBody() },
+    upstream: { delayMs: 1300, body: challengeHistoryBody() },
     fast: true,
   },
   { name: 'no token', body: graphql('no token', SINGLE, { id: '1', input: INPUT }), headers: { authorization: '' }, fast: true },

@@ -2,16 +2,18 @@
 // preflight. Such "simple" requests are POSTs with a form, multipart or text/plain body (or no
 // Content-Type), and GETs with only safelisted headers. So a POST must declare another body
 // type (application/json), and a GET that carries an operation must bring a header that forces
-// a preflight: a non-simple Content-Type (Apollo Client and urql send application/json), or
-// apollo-require-preflight / x-apollo-operation-name. GraphiQL's page (a GET with no operation)
-// still opens.
+// a preflight: a non-simple Content-Type (Apollo Client sends application/json), Authorization
+// (urql's GET queries carry only that), or apollo-require-preflight / x-apollo-operation-name.
+// GraphiQL's page (a GET with no operation) still opens.
 
 import type { Plugin } from 'graphql-yoga';
+import { refusal } from './refusal.js';
 
 export const CSRF_CODE = 'CSRF_PREVENTED';
 
 const SIMPLE_CONTENT_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
-const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name'];
+// Not CORS-safelisted: a browser preflights a cross-site request that carries any of them.
+const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name', 'authorization'];
 
 /** The media type alone, lowercase: "application/json; charset=utf-8" -> "application/json". */
 function mediaType(request: Request): string | null {
@@ -23,13 +25,7 @@ export function useCsrfPrevention(graphqlEndpoint: string): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== graphqlEndpoint) return;
-      const refuse = (status: number, message: string) =>
-        endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: CSRF_CODE } }] }), {
-            status,
-            headers: { 'content-type': 'application/json' },
-          }),
-        );
+      const refuse = (status: number, message: string) => endResponse(refusal(fetchAPI, { status, code: CSRF_CODE, message }));
       const type = mediaType(request);
       if (request.method === 'POST' && (type === null || SIMPLE_CONTENT_TYPES.has(type))) {
         refuse(415, 'POST bodies must be sent as Content-Type: application/json; form, multipart and text bodies are refused (CSRF protection).');
@@ -42,7 +38,7 @@ export function useCsrfPrevention(graphqlEndpoint: string): Plugin {
         refuse(
           400,
           'A GET operation needs a header that forces a CORS preflight: Content-Type: application/json, ' +
-            'apollo-require-preflight or x-apollo-operation-name (CSRF protection).',
+            'Authorization, apollo-require-preflight or x-apollo-operation-name (CSRF protection).',
         );
       }
     },

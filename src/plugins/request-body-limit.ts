@@ -2,6 +2,7 @@
 // GraphQL client does), and one longer than MAX_REQUEST_BODY_BYTES is refused with 413.
 
 import type { Plugin } from 'graphql-yoga';
+import { refusal } from './refusal.js';
 
 export const BODY_LIMIT_CODE = 'REQUEST_TOO_LARGE';
 
@@ -11,13 +12,8 @@ export function useRequestBodyLimit(maxBytes: number): Plugin {
       if (request.method !== 'POST') return;
       const declared = request.headers.get('content-length');
       const refuse = (status: number, message: string) =>
-        endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: BODY_LIMIT_CODE } }] }), {
-            status,
-            // The unread rest of the body is not worth keeping the connection for.
-            headers: { 'content-type': 'application/json', connection: 'close' },
-          }),
-        );
+        // The unread rest of the body is not worth keeping the connection for.
+        endResponse(refusal(fetchAPI, { status, code: BODY_LIMIT_CODE, message, headers: { connection: 'close' } }));
       if (declared === null) {
         refuse(411, 'A POST must declare its Content-Length.');
       } else if (Number(declared) > maxBytes) {

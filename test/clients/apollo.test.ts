@@ -7,7 +7,7 @@ import type { TypedDocumentNode } from '@apollo/client';
 import possibleTypesResult from '../../src/generated/possible-types.json' with { type: 'json' };
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
 import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { startGateway } from '../support/gateway.js';
+import { startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import type { AddChallengeHistoryData } from './operations.js';
 import { ADD_CHALLENGE_HISTORY, RESULT_FRAGMENTS, INVALID_VARIABLES, NOT_FOUND_VARIABLES, SUCCESS_VARIABLES } from './operations.js';
@@ -22,14 +22,9 @@ const CACHED_RESULT = gql`
 
 let sandbox: SandboxUpstream;
 let gw: TestGateway;
-beforeAll(async () => {
-  sandbox = await startSandboxUpstream();
-  gw = await startGateway({ upstreamUrl: sandbox.url });
-});
-afterAll(async () => {
-  await gw.close();
-  await sandbox.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
+afterAll(() => close());
 
 function apollo(token: string) {
   return new ApolloClient({

@@ -4,7 +4,7 @@ import { Client, cacheExchange, fetchExchange, gql } from '@urql/core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
 import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { startGateway } from '../support/gateway.js';
+import { startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { ADD_CHALLENGE_HISTORY, INVALID_VARIABLES, NOT_FOUND_VARIABLES, SUCCESS_VARIABLES } from './operations.js';
 
@@ -12,14 +12,9 @@ const ADD = gql(ADD_CHALLENGE_HISTORY);
 
 let sandbox: SandboxUpstream;
 let gw: TestGateway;
-beforeAll(async () => {
-  sandbox = await startSandboxUpstream();
-  gw = await startGateway({ upstreamUrl: sandbox.url });
-});
-afterAll(async () => {
-  await gw.close();
-  await sandbox.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
+afterAll(() => close());
 
 function urql(token: string): Client {
   return new Client({

@@ -5,21 +5,16 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
 import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { startGateway } from '../support/gateway.js';
+import { startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 
 const EXAMPLE = new URL('../../examples/add-challenge-history.ts', import.meta.url).pathname;
 
 let sandbox: SandboxUpstream;
 let gw: TestGateway;
-beforeAll(async () => {
-  sandbox = await startSandboxUpstream();
-  gw = await startGateway({ upstreamUrl: sandbox.url });
-});
-afterAll(async () => {
-  await gw.close();
-  await sandbox.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
+afterAll(() => close());
 
 async function runExample(args: string[], token: string = SANDBOX_TOKENS.manager): Promise<{ code: number; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE, ...args], {

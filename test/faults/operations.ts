@@ -26,3 +26,10 @@ export async function eventually(check: () => boolean, timeoutMs = 5_000): Promi
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** A latch a scripted upstream answer can wait on, so a test decides when a "slow" call ends. */
+export function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}

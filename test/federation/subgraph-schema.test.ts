@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { printClientSchema, printSubgraphSchema } from '../../src/schema/print.js';
-import { startGateway } from '../support/gateway.js';
+import { startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -12,14 +12,9 @@ const committed = (file: string) => readFileSync(new URL(`../../${file}`, import
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url });
-});
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
+afterAll(() => close());
 
 test('subgraph.graphql is what the Pothos code prints (run `npm run print-schema` after schema changes)', () => {
   expect(committed('subgraph.graphql')).toBe(printSubgraphSchema());

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { postGraphQL, startGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { ADD, VALID_INPUT, eventually } from '../faults/operations.js';
+import { ADD, VALID_INPUT, eventually, gate } from '../faults/operations.js';
 
 const ENTRY = new URL('../../src/main.ts', import.meta.url).pathname;
 
@@ -18,16 +18,42 @@ beforeAll(async () => {
 });
 afterAll(() => upstream.close());
 
-/** `npm start`'s entry point as its own process (through tsx, as test/main.test.ts runs it). */
-function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
+type Launcher = 'node' | 'npm start';
+
+/**
+ * The gateway as its own process: `node` runs the entry point directly (through tsx, as
+ * test/main.test.ts does); `npm start` builds it and runs it under npm, which forwards signals.
+ */
+function startMain(env: Record<string, string>, launcher: Launcher = 'node') {
+  const [command, args] = launcher === 'node' ? [process.execPath, ['--import', 'tsx', ENTRY]] : ['npm', ['start', '--silent']];
+  const child = spawn(command, args, {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so a failed test can stop npm and its child together
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
+  /** Stops whatever is left of this launch (npm and the node it started), if anything is. */
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  return { child, output: () => output, kill };
+}
+
+/** Whether the port refuses connections within a few seconds. */
+async function refusesConnections(url: URL): Promise<boolean> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    if (!(await canConnect(url))) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
 }
 
 function canConnect(url: URL): Promise<boolean> {
@@ -38,11 +64,15 @@ function canConnect(url: URL): Promise<boolean> {
   });
 }
 
-test('SIGTERM while a slow mutation is in flight: the client gets its success, then the process exits 0', async () => {
-  upstream.respondWith({ delayMs: 1_000, body: challengeHistoryBody({ id: 777 }) });
-  const main = startMain({ UPSTREAM_URL: upstream.url.href, SHUTDOWN_DRAIN_MS: '10000' });
+test.each<Launcher>(['node', 'npm start'])('SIGTERM to %s while a slow mutation is in flight: the client gets its success, then exit 0', async (launcher) => {
+  const answer = gate(); // the upstream answers only once the process is draining
+  upstream.respondWith(async () => {
+    await answer.opened;
+    return { status: 201, body: challengeHistoryBody({ id: 777 }) };
+  });
+  const main = startMain({ UPSTREAM_URL: upstream.url.href, SHUTDOWN_DRAIN_MS: '10000' }, launcher);
   try {
-    await eventually(() => /listening on (\S+)/.test(main.output()), 15_000);
+    await eventually(() => /listening on (\S+)/.test(main.output()), 40_000);
     const url = new URL(/listening on (\S+)/.exec(main.output())![1]!);
 
     const inFlight = postGraphQL(url, { query: ADD, variables: { ambassadorId: '7', input: VALID_INPUT } });
@@ -50,17 +80,19 @@ test('SIGTERM while a slow mutation is in flight: the client gets its success, t
     main.child.kill('SIGTERM');
     await eventually(() => main.output().includes('SIGTERM received'));
 
-    expect(await canConnect(url)).toBe(false); // no new connections while draining
+    // No new connections while draining (polled: the line is printed just before the listener closes).
+    expect(await refusesConnections(url)).toBe(true);
+    answer.open();
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ data: { addChallengeHistory: { __typename: 'AddChallengeHistorySuccess', challengeHistory: { id: '777' } } } });
     const [code] = await once(main.child, 'exit');
     expect(code).toBe(0);
   } finally {
-    main.child.kill('SIGKILL');
+    main.kill();
     upstream.reset();
   }
-});
+}, 60_000); // npm start builds first
 
 test('SHUTDOWN_DRAIN_MS bounds the wait: a call that outlasts it is cut and the process still exits 0', async () => {
   upstream.respondWith({ delayMs: 10_000, body: challengeHistoryBody() });
@@ -77,13 +109,17 @@ test('SHUTDOWN_DRAIN_MS bounds the wait: a call that outlasts it is cut and the 
     expect(performance.now() - started).toBeLessThan(5_000); // not the 10 s the upstream would take
     expect(await inFlight).toBeInstanceOf(Error); // the connection was closed: the client knows it got no answer
   } finally {
-    main.child.kill('SIGKILL');
+    main.kill();
     upstream.reset();
   }
 });
 
 test('/ready is 200 while serving and 503 while draining; /health never calls the upstream', async () => {
-  upstream.respondWith({ delayMs: 500, body: challengeHistoryBody() });
+  const answer = gate();
+  upstream.respondWith(async () => {
+    await answer.opened;
+    return { status: 201, body: challengeHistoryBody() };
+  });
   const gw = await startGateway({ upstreamUrl: upstream.url });
   const ready = async () => (await gw.gateway.yoga.fetch(new URL('/ready', gw.url))).status; // in-process: no new connection is accepted while draining
   try {
@@ -96,6 +132,7 @@ test('/ready is 200 while serving and 503 while draining; /health never calls th
     const closing = gw.close();
     expect(gw.gateway.lifecycle.isDraining).toBe(true);
     expect(await ready()).toBe(503);
+    answer.open();
     expect((await inFlight).body.data.addChallengeHistory.__typename).toBe('AddChallengeHistorySuccess');
     await closing;
   } finally {

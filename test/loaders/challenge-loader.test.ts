@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { startGateway, TEST_TOKEN } from '../support/gateway.js';
+import { startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeById, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
@@ -22,21 +22,15 @@ const CONCURRENCY = 2;
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({
-    upstreamUrl: upstream.url,
-    env: { CHALLENGE_LOAD_CONCURRENCY: String(CONCURRENCY), UPSTREAM_TIMEOUT_MS: '300' },
-  });
+  ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), { CHALLENGE_LOAD_CONCURRENCY: String(CONCURRENCY), UPSTREAM_TIMEOUT_MS: '1000' }));
 });
 beforeEach(() => {
   upstream.reset();
   upstream.respondWith(challengeById());
 });
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+afterAll(() => close());
 
 const challenges = (...ids: (string | number)[]) => ids.map((id) => ({ __typename: 'Challenge', id: String(id) }));
 const getsOf = (up: ScriptableUpstream) => up.requests.filter((r) => r.method === 'GET').map((r) => r.url).sort();
@@ -89,7 +83,7 @@ test("each id's failure is its own coded error; the other ids still answer", asy
     4: { status: 403 },
     5: { status: 401, body: { message: 'Unauthorized.' } },
     6: { status: 404, body: 'Not found' },
-    7: { status: 200, delayMs: 1_000 }, // beyond UPSTREAM_TIMEOUT_MS
+    7: { status: 200, delayMs: 3_000 }, // beyond UPSTREAM_TIMEOUT_MS
   });
   const res = await entities(challenges(3, 4, 5, 6, 7, 4));
 

@@ -1,7 +1,7 @@
 // Prometheus metrics at /metrics: GraphQL requests by root fields and outcome, upstream calls by status.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startGateway, TEST_TOKEN } from '../support/gateway.js';
+import { startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -12,14 +12,9 @@ const MUTATION = `mutation ($id: ID!) {
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url });
-});
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
+afterAll(() => close());
 
 test('counts and times requests by operation and outcome, and upstream calls by route template and status', async () => {
   upstream.queue({ status: 200, body: challengeHistoryBody() }, { status: 404 });

@@ -1,7 +1,7 @@
 // The one JSON log line per request, and the request id that ties client, gateway and upstream.
 
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { startGateway, TEST_TOKEN } from '../support/gateway.js';
+import { startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -15,14 +15,9 @@ const MUTATION = `mutation Record($id: ID!) {
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url });
-});
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
+afterAll(() => close());
 beforeEach(() => {
   upstream.reset();
   gw.logs.length = 0;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
 import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { startGateway } from '../support/gateway.js';
+import { startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 
 const ADD = /* GraphQL */ `
@@ -19,14 +19,9 @@ const ADD = /* GraphQL */ `
 
 let sandbox: SandboxUpstream;
 let gw: TestGateway;
-beforeAll(async () => {
-  sandbox = await startSandboxUpstream();
-  gw = await startGateway({ upstreamUrl: sandbox.url });
-});
-afterAll(async () => {
-  await gw.close();
-  await sandbox.close();
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
+afterAll(() => close());
 
 const add = (variables: Record<string, unknown>, token: string = SANDBOX_TOKENS.manager) =>
   gw.graphql({ query: ADD, variables }, { token });

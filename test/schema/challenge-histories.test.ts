@@ -3,7 +3,7 @@
 // the upstream must see one POST per valid item and never more than BATCH_CONCURRENCY at once.
 
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { startGateway } from '../support/gateway.js';
+import { startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { Responder, ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
@@ -20,7 +20,7 @@ const SINGLE = `mutation One($ambassadorId: ID!, $input: AddChallengeHistoryInpu
   addChallengeHistory(ambassadorId: $ambassadorId, input: $input) { ${RESULT_SELECTION} }
 }`;
 
-const TIMEOUT_MS = 300;
+const TIMEOUT_MS = 1000; // roomy: a loaded 2-core machine must not turn normal answers into timeouts
 const CONCURRENCY = 3;
 const MAX_ITEMS = 12;
 
@@ -43,22 +43,14 @@ const item = (ambassadorId: string) => ({ ambassadorId, input: { points: 42, sco
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({
-    upstreamUrl: upstream.url,
-    env: { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), BATCH_CONCURRENCY: String(CONCURRENCY), BATCH_MAX_ITEMS: String(MAX_ITEMS) },
-  });
-});
+let close: () => Promise<void>;
+const ENV = { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), BATCH_CONCURRENCY: String(CONCURRENCY), BATCH_MAX_ITEMS: String(MAX_ITEMS) };
+beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), ENV)));
 beforeEach(() => {
   upstream.reset();
   upstream.respondWith(scriptedByAmbassador());
 });
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+afterAll(() => close());
 
 test('each item answers, in order, exactly what addChallengeHistory answers for it; failures are null with their own error', async () => {
   const ids = ['1', '2', '3', '4', '5', 'not-an-id', '6'];

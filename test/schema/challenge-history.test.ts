@@ -2,7 +2,7 @@
 // upstream on loopback. Asserts on what the upstream received and what the client got.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway, TEST_TOKEN } from '../support/gateway.js';
+import { startGateway, startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
@@ -51,16 +51,12 @@ const VALID_INPUT = { points: 42, score: 12.5, message: 'well done', challengeId
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-
+let close: () => Promise<void>;
 beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url, env: { UPSTREAM_TIMEOUT_MS: '400' } });
+  ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), { UPSTREAM_TIMEOUT_MS: '1000' }));
 });
 beforeEach(() => upstream.reset());
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+afterAll(() => close());
 
 function add(variables: { ambassadorId: string; input: Record<string, unknown> }, options?: { token?: string | null }) {
   return gw.graphql({ query: FULL_SELECTION, variables }, options);
@@ -330,7 +326,7 @@ describe('everything else is a coded GraphQL error on the field', () => {
     ['503', { status: 503, body: { message: 'down' } }, { code: 'UPSTREAM_UNAVAILABLE', outcomeUnknown: true }],
     ['a reset before the response', { reset: 'before-response' }, { code: 'UPSTREAM_UNAVAILABLE', outcomeUnknown: true }],
     ['a reset half-way through the body', { reset: 'mid-body', body: challengeHistoryBody() }, { code: 'UPSTREAM_UNAVAILABLE', outcomeUnknown: true }],
-    ['no answer within UPSTREAM_TIMEOUT_MS', { delayMs: 1500, body: challengeHistoryBody() }, { code: 'UPSTREAM_TIMEOUT', outcomeUnknown: true }],
+    ['no answer within UPSTREAM_TIMEOUT_MS', { delayMs: 3000, body: challengeHistoryBody() }, { code: 'UPSTREAM_TIMEOUT', outcomeUnknown: true }],
     ['a 302', { status: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' } }, { code: 'BAD_UPSTREAM_RESPONSE', outcomeUnknown: true }],
     ['a 200 with HTML', { status: 200, body: '<html>ok</html>', headers: { 'content-type': 'text/html' } }, { code: 'BAD_UPSTREAM_RESPONSE', outcomeUnknown: true }],
     ['a 200 with truncated JSON', { status: 200, body: '{"id": 4' }, { code: 'BAD_UPSTREAM_RESPONSE', outcomeUnknown: true }],

@@ -1,7 +1,7 @@
 // Query.challenge end to end against the scriptable upstream.
 
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { startGateway, TEST_TOKEN } from '../support/gateway.js';
+import { startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
@@ -36,18 +36,13 @@ const QUERY = /* GraphQL */ `
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url });
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
 beforeEach(() => {
   upstream.reset();
   upstream.respondWith({ status: 200, body: CHALLENGE });
 });
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+afterAll(() => close());
 
 test('reads GET /manager/challenges/{id} with the caller token and exposes every field', async () => {
   const res = await gw.graphql({ query: QUERY, variables: { id: '5' } });

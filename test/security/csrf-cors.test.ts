@@ -2,8 +2,9 @@
 // an operation; no origin is allowed cross-origin unless listed; the Authorization header never
 // reaches a log line, an error or a metric, whatever happens to the request.
 
+import { Client, fetchExchange, gql } from '@urql/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway } from '../support/gateway.js';
+import { startGateway, startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -14,21 +15,16 @@ const OPERATION = JSON.stringify({ query: ADD, variables: { ambassadorId: '7', i
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url });
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
 beforeEach(() => upstream.reset());
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+afterAll(() => close());
 
-function getOperation(query: string, headers: Record<string, string>) {
+/** A GET carrying an operation; `token: null` sends no Authorization header. */
+function getOperation(query: string, headers: Record<string, string>, token: string | null = MARKER_TOKEN) {
   const url = new URL(gw.url);
   url.searchParams.set('query', query);
-  return fetch(url, { headers: { authorization: `Bearer ${MARKER_TOKEN}`, ...headers } });
+  return fetch(url, { headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers } });
 }
 
 describe('CSRF: requests a browser sends cross-site without a preflight are refused', () => {
@@ -54,7 +50,7 @@ describe('CSRF: requests a browser sends cross-site without a preflight are refu
   });
 
   test('GET with only simple headers: 400, nothing runs', async () => {
-    const res = await getOperation('{ challenge(id: "1") { id } }', { accept: 'application/json' });
+    const res = await getOperation('{ challenge(id: "1") { id } }', { accept: 'application/json' }, null);
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0]).toEqual({
       message: expect.stringMatching(/needs a header that forces a CORS preflight/),
@@ -64,14 +60,28 @@ describe('CSRF: requests a browser sends cross-site without a preflight are refu
   });
 
   test.each([
-    ['content-type: application/json (Apollo Client, urql)', { 'content-type': 'application/json' }],
+    ['content-type: application/json (Apollo Client)', { 'content-type': 'application/json' }],
     ['apollo-require-preflight', { 'apollo-require-preflight': 'true' }],
     ['x-apollo-operation-name', { 'x-apollo-operation-name': 'C' }],
+    ['authorization alone (urql)', { authorization: `Bearer ${MARKER_TOKEN}` }],
   ])('GET with %s runs', async (_label, headers) => {
-    upstream.respondWith({ status: 200, body: { id: 1, titles: [], images: [], descriptions: [] } });
-    const res = await getOperation('query C { challenge(id: "1") { id } }', headers);
+    const res = await getOperation('query C { __typename }', headers, null);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { challenge: { id: '1' } } });
+    expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  test("urql's default GET for short queries runs", async () => {
+    upstream.respondWith({ status: 200, body: { id: 1, titles: [], images: [], descriptions: [] } });
+    const client = new Client({
+      url: gw.url.href,
+      exchanges: [fetchExchange],
+      fetchOptions: { headers: { authorization: `Bearer ${MARKER_TOKEN}` } },
+    });
+    const result = await client.query(gql`query UrqlGet { challenge(id: "1") { id } }`, {}).toPromise();
+    const logged = gw.logs.map((line) => JSON.parse(line)).find((entry) => entry.operationName === 'UrqlGet');
+    expect(logged?.method).toBe('GET');
+    expect(result.error).toBeUndefined();
+    expect(result.data).toEqual({ challenge: { id: '1' } });
     expect(upstream.requests).toHaveLength(1);
   });
 

@@ -3,7 +3,7 @@
 // coded error, happens before any upstream call, and leaves the gateway serving.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway, TEST_TOKEN } from '../support/gateway.js';
+import { startGateway, startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
 import type { GraphQLResponse, TestGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -11,16 +11,10 @@ import { ADD, VALID_INPUT } from '../faults/operations.js';
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
-
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url });
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
 beforeEach(() => upstream.reset());
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
+afterAll(() => close());
 
 /** A mutation of `n` aliased addChallengeHistory fields. */
 function aliasedMutation(n: number): string {

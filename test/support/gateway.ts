@@ -86,3 +86,20 @@ export async function postGraphQL(
   }
   return { status: response.status, headers: response.headers, body };
 }
+
+/** Starts an upstream (the sandbox or the scriptable one) and a gateway in front of it; `close` stops both. */
+export async function startGatewayOn<U extends { url: URL; close(): Promise<void> }>(
+  upstreamStarting: Promise<U>,
+  env: Record<string, string> = {},
+): Promise<{ upstream: U; gw: TestGateway; close(): Promise<void> }> {
+  const upstream = await upstreamStarting;
+  const gw = await startGateway({ upstreamUrl: upstream.url, env });
+  return {
+    upstream,
+    gw,
+    close: async () => {
+      await gw.close();
+      await upstream.close();
+    },
+  };
+}
