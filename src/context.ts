@@ -13,9 +13,7 @@ export interface GatewayContext {
   token: string | null;
   upstream: UpstreamClient;
   config: GatewayConfig;
-  /** Correlation headers forwarded with every upstream call of this request. */
-  upstreamHeaders: Record<string, string>;
-  /** This request's id, operation, outcome and upstream calls (logs, metrics, spans). */
+  /** This request's id, operation, outcome and upstream calls (logs, metrics, spans); its upstreamHeaders go with every upstream call. */
   telemetry: RequestTelemetry;
   /** Every challenge read of this request goes through it; null without a token (nothing may be read). */
   challengeLoader: ChallengeLoader | null;
@@ -40,6 +38,6 @@ export function readBearerToken(authorization: string | null): string | null {
   return match?.[1] ?? null;
 }
 
-export function upstreamCall(ctx: Pick<GatewayContext, 'upstreamHeaders' | 'telemetry'>, token: string): UpstreamCallOptions {
-  return { token, headers: ctx.upstreamHeaders, recorder: ctx.telemetry };
+export function upstreamCall(ctx: Pick<GatewayContext, 'telemetry'>, token: string): UpstreamCallOptions {
+  return { token, headers: ctx.telemetry.upstreamHeaders, recorder: ctx.telemetry };
 }

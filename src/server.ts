@@ -90,7 +90,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
 
   // One context factory for Yoga and the fast lane.
   const contextOf = (authorization: string | null, telemetry: RequestTelemetry): GatewayContext =>
-    createContext({ token: readBearerToken(authorization), upstream, config, upstreamHeaders: telemetry.upstreamHeaders, telemetry });
+    createContext({ token: readBearerToken(authorization), upstream, config, telemetry });
   const admissions = new Admissions();
 
   const yoga = createYoga<Record<string, never>, GatewayContext>({
