@@ -8,7 +8,7 @@ import { startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { RecordedRequest, ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
-import { ADD } from './operations.js';
+import { ADD } from '../support/operations.js';
 
 const CLIENTS = 80;
 const TIMEOUT_MS = 1000; // roomy: a loaded 2-core machine must not turn normal answers into timeouts

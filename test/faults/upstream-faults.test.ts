@@ -9,7 +9,7 @@ import { startGateway, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
-import { addChallengeHistory, eventually, gate } from './operations.js';
+import { addChallengeHistory, eventually, gate } from '../support/operations.js';
 
 const TIMEOUT_MS = 1000; // roomy: a loaded 2-core machine must not turn normal answers into timeouts
 const MAX_RESPONSE_BYTES = 64 * 1024;

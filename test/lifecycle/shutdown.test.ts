@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { postGraphQL, startGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { ADD, VALID_INPUT, eventually, gate } from '../faults/operations.js';
+import { ADD, VALID_INPUT, eventually, gate } from '../support/operations.js';
 
 const ENTRY = new URL('../../src/main.ts', import.meta.url).pathname;
 

@@ -8,7 +8,7 @@ import { startGateway, startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { ADD, VALID_INPUT, addChallengeHistory } from '../faults/operations.js';
+import { ADD, VALID_INPUT, addChallengeHistory } from '../support/operations.js';
 
 const MARKER_TOKEN = 'csrf-leak-marker-token-31f0a';
 const OPERATION = JSON.stringify({ query: ADD, variables: { ambassadorId: '7', input: VALID_INPUT } });

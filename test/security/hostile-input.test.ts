@@ -7,7 +7,7 @@ import { startGateway, startGatewayOn, TEST_TOKEN } from '../support/gateway.js'
 import type { GraphQLResponse, TestGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { ADD, VALID_INPUT } from '../faults/operations.js';
+import { ADD, VALID_INPUT } from '../support/operations.js';
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;

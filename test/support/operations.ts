@@ -1,6 +1,6 @@
-// The operations and helpers the fault, security and lifecycle tests share.
+// Operations and helpers that tests in several folders share.
 
-import type { TestGateway } from '../support/gateway.js';
+import type { TestGateway } from './gateway.js';
 
 export const ADD = /* GraphQL */ `
   mutation Add($ambassadorId: ID!, $input: AddChallengeHistoryInput!) {
