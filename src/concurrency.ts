@@ -1,6 +1,7 @@
 // Bounds on one HTTP request's fan-out to the upstream. Every operation of the request (one, or
 // each of an HTTP batch) shares one UpstreamFanOut: a budget of calls reserved before the first
-// call, one concurrency limit for all its calls, and a stop once the upstream refused the token.
+// call, one concurrency limit for all its calls, and no further POST once the upstream refused
+// the token of one (reads keep their own answer per id: a 403 may concern one challenge only).
 
 import { UpstreamError } from './upstream/errors.js';
 import type { UpstreamErrorKind } from './upstream/errors.js';
@@ -66,16 +67,16 @@ export class UpstreamFanOut {
     return true;
   }
 
+  /** A POST: not sent once the upstream refused one of this request's (it answers that refusal, unsent). */
   post<R>(call: () => Promise<R>): Promise<R> {
-    return this.posts(() => this.all(() => this.send(call)));
+    return this.posts(() => this.all(() => this.unlessTokenRefused(call)));
   }
 
   get<R>(call: () => Promise<R>): Promise<R> {
-    return this.gets(() => this.all(() => this.send(call)));
+    return this.gets(() => this.all(call));
   }
 
-  /** Sends, unless the upstream already refused this request's token: then answers that refusal, unsent. */
-  private async send<R>(call: () => Promise<R>): Promise<R> {
+  private async unlessTokenRefused<R>(call: () => Promise<R>): Promise<R> {
     if (this.tokenRefusal) throw notSent(this.tokenRefusal);
     try {
       return await call();

@@ -130,8 +130,24 @@ test('an empty batch answers an empty list; without a token every item is UNAUTH
   const res = await gw.graphql({ query: BATCH, variables: { items: [item('1'), item('2')] } }, { token: null });
   expect(res.body.data.addChallengeHistories).toEqual([null, null]);
   expect(res.body.errors.map((e: { path: unknown[]; extensions: unknown }) => [e.path, e.extensions])).toEqual([
-    [['addChallengeHistories', 0], { code: 'UNAUTHENTICATED' }],
-    [['addChallengeHistories', 1], { code: 'UNAUTHENTICATED' }],
+    [['addChallengeHistories', 0], { code: 'UNAUTHENTICATED', outcomeUnknown: false }],
+    [['addChallengeHistories', 1], { code: 'UNAUTHENTICATED', outcomeUnknown: false }],
   ]);
   expect(upstream.requests).toHaveLength(0);
+});
+
+test('an item with a non-finite literal is a ValidationError on its own path; the other items are sent', async () => {
+  const res = await gw.graphql({
+    query: `mutation { addChallengeHistories(items: [
+      { ambassadorId: "1", input: { points: 1e400, score: 1 } }
+      { ambassadorId: "6", input: { points: 1, score: 1 } }
+    ]) { ${RESULT_SELECTION} } }`,
+  });
+  expect(res.body.errors).toBeUndefined();
+  expect(res.body.data.addChallengeHistories[0]).toMatchObject({
+    __typename: 'ValidationError',
+    fieldErrors: [{ field: 'points', path: ['input', 'points'], messages: ['points must be a finite number.'] }],
+  });
+  expect(res.body.data.addChallengeHistories[1]).toMatchObject({ __typename: 'AddChallengeHistorySuccess' });
+  expect(upstream.requests.map((r) => r.url)).toEqual(['/api/v2/manager/ambassadors/6/challenge-histories']);
 });
