@@ -12,7 +12,6 @@ import {
 } from './errors.js';
 import type { FieldErrorShape } from './errors.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
-import { reserveUpstreamCalls } from './upstream-calls.js';
 import { upstreamCall } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { UpstreamError } from '../upstream/errors.js';
@@ -125,10 +124,7 @@ builder.mutationField('addChallengeHistory', (t) =>
       ambassadorId: t.arg.id({ required: true }),
       input: t.arg({ type: AddChallengeHistoryInput, required: true }),
     },
-    resolve: (_root, args, ctx, info) => {
-      reserveUpstreamCalls(ctx, info);
-      return addChallengeHistory(ctx, args);
-    },
+    resolve: (_root, args, ctx) => addChallengeHistory(ctx, args),
   }),
 );
 
@@ -148,22 +144,21 @@ builder.mutationField('addChallengeHistories', (t) =>
       'Runs addChallengeHistory for every item, up to BATCH_CONCURRENCY upstream calls of the request at once, and answers ' +
       'one result per item, in order: each exactly what addChallengeHistory would have answered. An item whose call ended ' +
       'in a coded error is null, with that error in `errors` (path ending at its index). Never retried. After the upstream ' +
-      'refuses the token (401/403), items not yet sent are not sent and answer the same code. More than BATCH_MAX_ITEMS ' +
-      'items is refused (BAD_USER_INPUT), and a request over MAX_UPSTREAM_CALLS_PER_REQUEST (OPERATION_LIMIT_EXCEEDED), ' +
-      'before any upstream call.',
+      'refuses the token (401/403), items not yet sent are not sent and answer the same code. Refused before any upstream ' +
+      'call: a request needing more than MAX_UPSTREAM_CALLS_PER_REQUEST calls (OPERATION_LIMIT_EXCEEDED), and more than ' +
+      'BATCH_MAX_ITEMS items (BAD_USER_INPUT).',
     // The same options as addChallengeHistory's `errors`: each item is that field's AddChallengeHistoryResult.
     itemErrors: addChallengeHistoryErrors,
     args: {
       items: t.arg({ type: [AddChallengeHistoryItemInput], required: true }),
     },
-    resolve: (_root, { items }, ctx, info) => {
+    resolve: (_root, { items }, ctx) => {
       const { batchMaxItems } = ctx.config;
       if (items.length > batchMaxItems) {
         throw new GraphQLError(`addChallengeHistories takes at most ${batchMaxItems} items, got ${items.length}.`, {
           extensions: { code: ErrorCode.BAD_USER_INPUT, maxItems: batchMaxItems },
         });
       }
-      reserveUpstreamCalls(ctx, info);
       // The request's POST limit (BATCH_CONCURRENCY) spaces the calls out, across every batch field of the request.
       return items.map((item) => addChallengeHistory(ctx, item));
     },

@@ -3,8 +3,6 @@ import { builder } from './builder.js';
 import { ErrorCode, mapUpstreamError, unauthenticatedError } from './errors.js';
 import { I18nContent, Locale, pickContent } from './i18n-content.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
-import { reserveUpstreamCalls } from './upstream-calls.js';
-import type { GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { ChallengeRecord, I18nContentRecord } from '../upstream/types.js';
 
@@ -49,8 +47,7 @@ export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').impleme
  * Every challenge read: Query.challenge and the router's _entities. Through the request's loader,
  * so repeated ids cost one upstream GET; null when the upstream does not know the id.
  */
-async function loadChallenge(ctx: GatewayContext, info: GraphQLResolveInfo, rawId: string | number): Promise<ChallengeRecord | null> {
-  reserveUpstreamCalls(ctx, info);
+async function loadChallenge(ctx: GatewayContext, rawId: string | number): Promise<ChallengeRecord | null> {
   if (!ctx.challengeLoader) throw unauthenticatedError({ reportOutcome: false });
   const id = parseUpstreamId(rawId);
   if (id === null) {
@@ -67,7 +64,7 @@ async function loadChallenge(ctx: GatewayContext, info: GraphQLResolveInfo, rawI
 
 builder.asEntity(Challenge, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, ctx, info) => loadChallenge(ctx, info, id),
+  resolveReference: ({ id }, ctx) => loadChallenge(ctx, id),
 });
 
 builder.queryField('challenge', (t) =>
@@ -75,6 +72,6 @@ builder.queryField('challenge', (t) =>
     type: Challenge,
     description: 'One challenge, or null when the upstream does not know the id. Needs a bearer token.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx, info) => loadChallenge(ctx, info, args.id),
+    resolve: (_root, args, ctx) => loadChallenge(ctx, args.id),
   }),
 );

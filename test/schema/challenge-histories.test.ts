@@ -44,7 +44,13 @@ const item = (ambassadorId: string) => ({ ambassadorId, input: { points: 42, sco
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
 let close: () => Promise<void>;
-const ENV = { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), BATCH_CONCURRENCY: String(CONCURRENCY), BATCH_MAX_ITEMS: String(MAX_ITEMS) };
+const ENV = {
+  UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+  BATCH_CONCURRENCY: String(CONCURRENCY),
+  BATCH_MAX_ITEMS: String(MAX_ITEMS),
+  // Above BATCH_MAX_ITEMS (its default), so a field's own item bound is what refuses MAX_ITEMS + 1.
+  MAX_UPSTREAM_CALLS_PER_REQUEST: String(MAX_ITEMS * 2),
+};
 beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), ENV)));
 beforeEach(() => {
   upstream.reset();
