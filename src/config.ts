@@ -173,8 +173,7 @@ class EnvReader {
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', NODE_ENVS, 'development');
-  const batchMaxItems = read.integer('BATCH_MAX_ITEMS', 500, { min: 1, max: 100_000 });
-  const config: GatewayConfig = {
+  const settings: Omit<GatewayConfig, 'upstreamBudget'> = {
     nodeEnv,
     upstreamUrl: read.httpUrl('UPSTREAM_URL'),
     // Loopback unless deployed: a laptop's sandbox should not be reachable from the network.
@@ -185,7 +184,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     upstreamConnections: read.integer('UPSTREAM_CONNECTIONS', 64, { min: 1, max: 10_000 }),
     challengeLoadConcurrency: read.integer('CHALLENGE_LOAD_CONCURRENCY', 8, { min: 1, max: 1_000 }),
     batchConcurrency: read.integer('BATCH_CONCURRENCY', 8, { min: 1, max: 1_000 }),
-    batchMaxItems,
+    batchMaxItems: read.integer('BATCH_MAX_ITEMS', 500, { min: 1, max: 100_000 }),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     trustedDocuments: read.trustedDocuments('TRUSTED_DOCUMENTS_FILE'),
     otlpEndpoint: read.httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT'),
@@ -199,13 +198,18 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxBatch: read.integer('GRAPHQL_MAX_BATCH', 10, { min: 1, max: 1_000 }),
       maxRequestBodyBytes: read.integer('MAX_REQUEST_BODY_BYTES', 1024 * 1024, { min: 1024, max: 100 * 1024 * 1024 }),
     },
-    // One full batch per request by default: what a single addChallengeHistories may already ask.
-    upstreamBudget: { maxCallsPerRequest: read.integer('MAX_UPSTREAM_CALLS_PER_REQUEST', batchMaxItems, { min: 1, max: 100_000 }) },
     shutdownDrainMs: read.integer('SHUTDOWN_DRAIN_MS', 10_000, { max: 600_000 }),
     corsOrigins: read.origins('CORS_ORIGINS'),
     // Open while developing (GraphiQL, codegen), closed in production unless asked for.
     introspection: read.boolean('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     fieldSuggestions: read.boolean('GRAPHQL_FIELD_SUGGESTIONS', nodeEnv !== 'production'),
+  };
+  const config: GatewayConfig = {
+    ...settings,
+    upstreamBudget: {
+      // One full batch per request by default: what a single addChallengeHistories may already ask.
+      maxCallsPerRequest: read.integer('MAX_UPSTREAM_CALLS_PER_REQUEST', settings.batchMaxItems, { min: 1, max: 100_000 }),
+    },
   };
   if (nodeEnv === 'production' && !config.upstreamUrl && read.raw('UPSTREAM_URL') === undefined) {
     read.problems.push('UPSTREAM_URL is required when NODE_ENV=production (without it the gateway would serve the in-memory sandbox).');
