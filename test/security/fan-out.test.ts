@@ -5,8 +5,12 @@
 // request; and no POST after the upstream refused the request's token.
 // The issue's figures scaled down by ten: 10 × 500 items → 10 × 50, an HTTP batch of 10 of them.
 
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
+import { startGateway, startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeById, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -47,8 +51,8 @@ const posts = () => upstream.requests.filter((r) => r.method === 'POST').length;
 const gets = () => upstream.requests.filter((r) => r.method === 'GET').length;
 
 /** POSTs a JSON array of operations (an HTTP batch). */
-async function postBatch(operations: object[]): Promise<{ status: number; body: any }> {
-  const response = await fetch(gw.url, {
+async function postBatch(operations: object[], url = gw.url): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${TEST_TOKEN}` },
     body: JSON.stringify(operations),
@@ -153,6 +157,42 @@ describe('the budget: counted from the document and variables before any call', 
     expect(res.status).toBe(400);
     expect(res.body.errors.every((e: { extensions: object }) => e.extensions && (e.extensions as { code: string }).code === 'OPERATION_LIMIT_EXCEEDED')).toBe(true);
     expect(gets()).toBe(0);
+  });
+});
+
+describe('operations sent by hash', () => {
+  const query = aliasedBatches(1, '# by hash\n');
+  const sha256Hash = createHash('sha256').update(query).digest('hex');
+  const byHash = (count: number) => ({ variables: { items: items(count) }, extensions: { persistedQuery: { version: 1, sha256Hash } } });
+
+  test('trusted documents: an HTTP batch over the budget is refused whole, no POST', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'fan-out-')), 'trusted.json');
+    writeFileSync(file, JSON.stringify({ [sha256Hash]: query }));
+    const trusted = await startGateway({ upstreamUrl: upstream.url, env: { BATCH_MAX_ITEMS: String(BUDGET), TRUSTED_DOCUMENTS_FILE: file } });
+    try {
+      const refused = await postBatch(Array.from({ length: 10 }, () => byHash(BUDGET)), trusted.url);
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors[0].extensions).toEqual(refusal(10 * BUDGET, true));
+      expect(posts()).toBe(0);
+
+      const served = await postBatch([byHash(20), byHash(30)], trusted.url);
+      expect(served.body.map((answer: { data: { b0: unknown[] } }) => answer.data.b0.length)).toEqual([20, 30]);
+      expect(posts()).toBe(BUDGET);
+    } finally {
+      await trusted.close();
+    }
+  });
+
+  test('automatic persisted queries known only by hash: each reserves at execution, the request never exceeds the budget', async () => {
+    const registered = await gw.graphql({ query, ...byHash(1) });
+    expect(registered.body.errors).toBeUndefined();
+    upstream.reset();
+
+    const res = await postBatch(Array.from({ length: 10 }, () => byHash(BUDGET)));
+    const served = res.body.filter((answer: { errors?: unknown }) => !answer.errors);
+    const refused = res.body.filter((answer: { errors?: { extensions: { code: string } }[] }) => answer.errors?.[0]?.extensions.code === 'OPERATION_LIMIT_EXCEEDED');
+    expect([served.length, refused.length]).toEqual([1, 9]);
+    expect(posts()).toBe(BUDGET);
   });
 });
 
