@@ -17,9 +17,9 @@ export interface GatewayConfig {
   upstreamMaxResponseBytes: number;
   /** Keep-alive connections the gateway holds open to the upstream origin. */
   upstreamConnections: number;
-  /** Most challenge GETs one request's loader runs at once. */
+  /** Most challenge GETs one HTTP request runs at once (all its operations and fields together). */
   challengeLoadConcurrency: number;
-  /** Most upstream POSTs one addChallengeHistories request runs at once. */
+  /** Most upstream POSTs one HTTP request runs at once (all its batch items, fields and operations together). */
   batchConcurrency: number;
   /** Most items one addChallengeHistories request may carry; beyond it the request is refused. */
   batchMaxItems: number;
