@@ -100,11 +100,19 @@ describe('the budget: counted from the document and variables before any call', 
     expect(posts()).toBe(BUDGET);
   });
 
-  test('an HTTP batch of ten operations of 50 items each is refused whole: 400, no POST', async () => {
-    const operation = { query: aliasedBatches(1), variables: { items: items(BUDGET) } };
+  test('an HTTP batch of ten such operations is refused whole: 400, no POST', async () => {
+    const operation = { query: aliasedBatches(10), variables: { items: items(BUDGET) } };
     const res = await postBatch(Array.from({ length: 10 }, () => operation));
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].extensions).toEqual(refusal(10 * BUDGET, true));
+    expect(res.body.errors[0].extensions).toEqual(refusal(100 * BUDGET, true));
+    expect(posts()).toBe(0);
+  });
+
+  test('an HTTP batch whose operations each fit is refused whole when together they do not', async () => {
+    const operation = { query: aliasedBatches(1), variables: { items: items(BUDGET) } };
+    const res = await postBatch(Array.from({ length: 2 }, () => operation));
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].extensions).toEqual(refusal(2 * BUDGET, true));
     expect(posts()).toBe(0);
   });
 
@@ -242,5 +250,24 @@ describe('after the upstream refuses the token, no further POST of the request i
     expect(res.body.data).toEqual({ b0: Array(10).fill(null), b1: Array(10).fill(null) });
     expect(res.body.errors).toHaveLength(20);
     for (const error of res.body.errors) expect(error.extensions).toEqual({ code, outcomeUnknown: false });
+  });
+
+  test('the same through the fast lane, and across the operations of an HTTP batch', async () => {
+    const query = aliasedBatches(1, '# token refused through the lane\n');
+    expect((await gw.graphql({ query, variables: { items: items(1) } })).body.errors).toBeUndefined();
+    upstream.reset();
+    upstream.respondWith({ status: 401, body: { message: 'Unauthenticated.' } });
+
+    const lanesBefore = await fastLaneAnswers();
+    const laned = await gw.graphql({ query, variables: { items: items(20) } });
+    expect(await fastLaneAnswers()).toBe(lanesBefore + 1);
+    expect(posts()).toBe(CONCURRENCY);
+    expect(laned.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(Array(20).fill('UNAUTHENTICATED'));
+
+    upstream.reset();
+    upstream.respondWith({ status: 401, body: { message: 'Unauthenticated.' } });
+    const batch = await postBatch([0, 1].map(() => ({ query, variables: { items: items(10) } })));
+    expect(posts()).toBe(CONCURRENCY);
+    expect(batch.body.flatMap((answer: { errors: unknown[] }) => answer.errors)).toHaveLength(20);
   });
 });
