@@ -17,9 +17,9 @@ export interface GatewayConfig {
   upstreamMaxResponseBytes: number;
   /** Keep-alive connections the gateway holds open to the upstream origin. */
   upstreamConnections: number;
-  /** Most challenge GETs one request's loader runs at once. */
+  /** Most challenge GETs one HTTP request runs at once (all its operations and fields together). */
   challengeLoadConcurrency: number;
-  /** Most upstream POSTs one addChallengeHistories request runs at once. */
+  /** Most upstream POSTs one HTTP request runs at once (all its batch items, fields and operations together). */
   batchConcurrency: number;
   /** Most items one addChallengeHistories request may carry; beyond it the request is refused. */
   batchMaxItems: number;
@@ -35,6 +35,10 @@ export interface GatewayConfig {
   serviceName: string;
   /** Bounds on what one HTTP request may ask (README "Security settings"). */
   limits: RequestLimits;
+  upstreamBudget: {
+    /** Upstream calls one HTTP request may make, over all its operations, fields and items; beyond it nothing is sent. */
+    maxCallsPerRequest: number;
+  };
   /** How long SIGTERM waits for in-flight requests before closing their connections. */
   shutdownDrainMs: number;
   /** Origins allowed to call cross-origin (CORS); empty = none. */
@@ -169,7 +173,7 @@ class EnvReader {
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', NODE_ENVS, 'development');
-  const config: GatewayConfig = {
+  const settings: Omit<GatewayConfig, 'upstreamBudget'> = {
     nodeEnv,
     upstreamUrl: read.httpUrl('UPSTREAM_URL'),
     // Loopback unless deployed: a laptop's sandbox should not be reachable from the network.
@@ -199,6 +203,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     // Open while developing (GraphiQL, codegen), closed in production unless asked for.
     introspection: read.boolean('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     fieldSuggestions: read.boolean('GRAPHQL_FIELD_SUGGESTIONS', nodeEnv !== 'production'),
+  };
+  const config: GatewayConfig = {
+    ...settings,
+    upstreamBudget: {
+      // One full batch per request by default: what a single addChallengeHistories may already ask.
+      maxCallsPerRequest: read.integer('MAX_UPSTREAM_CALLS_PER_REQUEST', settings.batchMaxItems, { min: 1, max: 100_000 }),
+    },
   };
   if (nodeEnv === 'production' && !config.upstreamUrl && read.raw('UPSTREAM_URL') === undefined) {
     read.problems.push('UPSTREAM_URL is required when NODE_ENV=production (without it the gateway would serve the in-memory sandbox).');

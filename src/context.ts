@@ -1,6 +1,8 @@
-// What every resolver receives. Built once per GraphQL request in server.ts; nothing in it
-// is shared between callers, because callers carry different tokens.
+// What every resolver receives. Built once per GraphQL operation in server.ts (an HTTP batch has
+// several); nothing in it is shared between callers, because callers carry different tokens. What
+// the operations of one HTTP request share is its UpstreamFanOut.
 
+import { UpstreamFanOut } from './concurrency.js';
 import type { GatewayConfig } from './config.js';
 import { createChallengeLoader } from './loaders/challenge-loader.js';
 import type { ChallengeLoader } from './loaders/challenge-loader.js';
@@ -17,17 +19,36 @@ export interface GatewayContext {
   telemetry: RequestTelemetry;
   /** Every challenge read of this request goes through it; null without a token (nothing may be read). */
   challengeLoader: ChallengeLoader | null;
+  /** The HTTP request's call budget, concurrency limit and token-refusal stop: every upstream call goes through it. */
+  fanOut: UpstreamFanOut;
 }
 
-/** The context of one GraphQL request: what the request brings, plus its own loaders. */
-export function createContext(base: Omit<GatewayContext, 'challengeLoader'>): GatewayContext {
-  const { token, upstream, config } = base;
+// One RequestTelemetry per HTTP request on both paths (Yoga's keyed by its Request, the fast
+// lane's made per request), so it keys what all operations of that request share.
+const fanOuts = new WeakMap<RequestTelemetry, UpstreamFanOut>();
+
+function fanOutOf(telemetry: RequestTelemetry, config: GatewayConfig): UpstreamFanOut {
+  let fanOut = fanOuts.get(telemetry);
+  if (!fanOut) {
+    fanOut = new UpstreamFanOut({
+      maxCalls: config.upstreamBudget.maxCallsPerRequest,
+      postConcurrency: config.batchConcurrency,
+      getConcurrency: config.challengeLoadConcurrency,
+    });
+    fanOuts.set(telemetry, fanOut);
+  }
+  return fanOut;
+}
+
+/** The context of one GraphQL operation: what the request brings, plus its own loaders. */
+export function createContext(base: Omit<GatewayContext, 'challengeLoader' | 'fanOut'>): GatewayContext {
+  const { token, upstream, config, telemetry } = base;
+  const fanOut = fanOutOf(telemetry, config);
   return {
     ...base,
+    fanOut,
     challengeLoader:
-      token === null
-        ? null
-        : createChallengeLoader({ upstream, call: upstreamCall(base, token), concurrency: config.challengeLoadConcurrency }),
+      token === null ? null : createChallengeLoader({ upstream, call: upstreamCall(base, token), limit: (get) => fanOut.get(get) }),
   };
 }
 

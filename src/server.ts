@@ -21,6 +21,7 @@ import { useRequestBodyLimit } from './plugins/request-body-limit.js';
 import { useRequestLog } from './plugins/request-log.js';
 import { useRequestTelemetry } from './plugins/request-telemetry.js';
 import { useTracing } from './plugins/tracing.js';
+import { useUpstreamBudget } from './plugins/upstream-budget.js';
 import { subgraphSchema } from './schema/index.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { telemetryOf } from './telemetry/request-telemetry.js';
@@ -126,6 +127,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       lifecycle.readinessPlugin(),
       ...useOperationLimits(config),
       ...usePersistedOperationModes(config.trustedDocuments),
+      useUpstreamBudget(subgraphSchema, config),
       admissions.plugin(), // last: records only what every plugin above let through
     ],
   });

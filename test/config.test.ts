@@ -99,6 +99,14 @@ test('batch awarding: BATCH_CONCURRENCY (8) and BATCH_MAX_ITEMS (500), whole num
   ]);
 });
 
+test('MAX_UPSTREAM_CALLS_PER_REQUEST defaults to BATCH_MAX_ITEMS, a whole number from 1 to 100000', () => {
+  expect(loadConfig({}).upstreamBudget).toEqual({ maxCallsPerRequest: 500 });
+  expect(loadConfig({ BATCH_MAX_ITEMS: '40' }).upstreamBudget).toEqual({ maxCallsPerRequest: 40 });
+  expect(loadConfig({ BATCH_MAX_ITEMS: '40', MAX_UPSTREAM_CALLS_PER_REQUEST: '2000' }).upstreamBudget).toEqual({ maxCallsPerRequest: 2000 });
+  expect(problemsOf({ MAX_UPSTREAM_CALLS_PER_REQUEST: '0' })).toEqual(['MAX_UPSTREAM_CALLS_PER_REQUEST must be a whole number from 1 to 100000, got "0"']);
+  expect(problemsOf({ MAX_UPSTREAM_CALLS_PER_REQUEST: '100001' })).toEqual(['MAX_UPSTREAM_CALLS_PER_REQUEST must be a whole number from 1 to 100000, got "100001"']);
+});
+
 test('security settings: documented defaults, introspection and suggestions off in production', () => {
   expect(loadConfig({})).toMatchObject({
     limits: { maxDepth: 12, maxAliases: 30, maxTokens: 3000, maxDirectives: 20, maxRootFields: 10, maxBatch: 10, maxRequestBodyBytes: 1_048_576 },

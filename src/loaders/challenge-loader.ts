@@ -1,6 +1,6 @@
 // The per-request challenge loader: every challenge read of one GraphQL request (Query.challenge,
 // aliased or not, and _entities representations) goes through it, so each distinct id costs one
-// GET /manager/challenges/{id}, and the GETs of one batch run at most `concurrency` at a time.
+// GET /manager/challenges/{id}, and every GET runs within the HTTP request's concurrency limit.
 //
 // One loader per request, made in the context factory with that request's token: its cache holds
 // what one caller may read, and must never answer another caller.
@@ -13,7 +13,7 @@
 // Knows nothing of GraphQL: failures come out as the client's UpstreamErrors, per id.
 
 import DataLoader from 'dataloader';
-import { mapConcurrent } from '../concurrency.js';
+import type { Limit } from '../concurrency.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { ChallengeRecord, UpstreamCallOptions } from '../upstream/types.js';
 
@@ -24,16 +24,16 @@ export interface ChallengeLoaderOptions {
   upstream: Pick<UpstreamClient, 'getChallenge'>;
   /** The caller's token and correlation headers, sent with every GET of this loader. */
   call: UpstreamCallOptions;
-  /** Most GETs in flight at once for one batch (CHALLENGE_LOAD_CONCURRENCY). */
-  concurrency: number;
+  /** Runs each GET: the HTTP request's limit (CHALLENGE_LOAD_CONCURRENCY, shared with its other calls). */
+  limit: Limit;
 }
 
-export function createChallengeLoader({ upstream, call, concurrency }: ChallengeLoaderOptions): ChallengeLoader {
+export function createChallengeLoader({ upstream, call, limit }: ChallengeLoaderOptions): ChallengeLoader {
   // DataLoader's contract: an Error in the array rejects only that key's load.
   return new DataLoader<number, ChallengeRecord | null>((ids) =>
     Promise.all(
-      mapConcurrent(ids, concurrency, (id) => upstream.getChallenge(id, call)).map((result) =>
-        result.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      ids.map((id) =>
+        limit(() => upstream.getChallenge(id, call)).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
       ),
     ),
   );

@@ -12,7 +12,6 @@ import {
 } from './errors.js';
 import type { FieldErrorShape } from './errors.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
-import { mapConcurrent } from '../concurrency.js';
 import { upstreamCall } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { UpstreamError } from '../upstream/errors.js';
@@ -55,6 +54,8 @@ const ARGUMENT_PATHS: Record<string, readonly string[]> = {
   challenge_id: ['input', 'challengeId'],
 };
 
+const FINITE_FIELDS = ['points', 'score'] as const;
+
 /**
  * The whole of addChallengeHistory for one ambassador: token and id checks, the upstream
  * POST (never retried), and the mapping of its answer. Throws AmbassadorNotFoundError or
@@ -64,7 +65,7 @@ export async function addChallengeHistory(
   ctx: GatewayContext,
   { ambassadorId, input }: AddChallengeHistoryArgs,
 ): Promise<ChallengeHistoryRecord> {
-  if (!ctx.token) throw unauthenticatedError();
+  if (!ctx.token) throw unauthenticatedError({ reportOutcome: true });
 
   const id = parseUpstreamId(ambassadorId);
   const challengeId = input.challengeId == null ? null : parseUpstreamId(input.challengeId);
@@ -73,15 +74,24 @@ export async function addChallengeHistory(
   if (input.challengeId != null && challengeId === null) {
     refused.push({ field: 'challenge_id', path: ['input', 'challengeId'], messages: [`challengeId ${INVALID_ID_MESSAGE}.`] });
   }
+  // A Float literal such as 1e400 parses to Infinity, which JSON would send upstream as null.
+  for (const field of FINITE_FIELDS) {
+    if (!Number.isFinite(input[field])) {
+      refused.push({ field, path: [...ARGUMENT_PATHS[field]!], messages: [`${field} must be a finite number.`] });
+    }
+  }
   if (id === null || refused.length > 0) {
     throw new ValidationError(refused.map((f) => f.messages[0]).join(' '), refused);
   }
 
+  const token = ctx.token;
   try {
-    return await ctx.upstream.addChallengeHistory(
-      id,
-      { points: input.points, score: input.score, message: input.message, challengeId },
-      upstreamCall(ctx, ctx.token),
+    return await ctx.fanOut.post(() =>
+      ctx.upstream.addChallengeHistory(
+        id,
+        { points: input.points, score: input.score, message: input.message, challengeId },
+        upstreamCall(ctx, token),
+      ),
     );
   } catch (error) {
     if (error instanceof UpstreamError && error.kind === 'not_found') {
@@ -131,23 +141,26 @@ builder.mutationField('addChallengeHistories', (t) =>
     type: [ChallengeHistory],
     nullable: { list: false, items: true },
     description:
-      'Runs addChallengeHistory for every item, up to BATCH_CONCURRENCY upstream calls at once, and answers one result ' +
-      'per item, in order: each exactly what addChallengeHistory would have answered. An item whose call ended in a ' +
-      'coded error is null, with that error in `errors` (path ending at its index). Never retried. ' +
-      'More than BATCH_MAX_ITEMS items is refused (BAD_USER_INPUT) before any upstream call.',
+      'Runs addChallengeHistory for every item, up to BATCH_CONCURRENCY upstream calls of the request at once, and answers ' +
+      'one result per item, in order: each exactly what addChallengeHistory would have answered. An item whose call ended ' +
+      'in a coded error is null, with that error in `errors` (path ending at its index). Never retried. After the upstream ' +
+      'refuses the token (401/403), items not yet sent are not sent and answer the same code. Refused before any upstream ' +
+      'call: a request needing more than MAX_UPSTREAM_CALLS_PER_REQUEST calls (OPERATION_LIMIT_EXCEEDED), and more than ' +
+      'BATCH_MAX_ITEMS items (BAD_USER_INPUT).',
     // The same options as addChallengeHistory's `errors`: each item is that field's AddChallengeHistoryResult.
     itemErrors: addChallengeHistoryErrors,
     args: {
       items: t.arg({ type: [AddChallengeHistoryItemInput], required: true }),
     },
     resolve: (_root, { items }, ctx) => {
-      const { batchMaxItems, batchConcurrency } = ctx.config;
+      const { batchMaxItems } = ctx.config;
       if (items.length > batchMaxItems) {
         throw new GraphQLError(`addChallengeHistories takes at most ${batchMaxItems} items, got ${items.length}.`, {
           extensions: { code: ErrorCode.BAD_USER_INPUT, maxItems: batchMaxItems },
         });
       }
-      return mapConcurrent(items, batchConcurrency, (item) => addChallengeHistory(ctx, item));
+      // The request's POST limit (BATCH_CONCURRENCY) spaces the calls out, across every batch field of the request.
+      return items.map((item) => addChallengeHistory(ctx, item));
     },
   }),
 );

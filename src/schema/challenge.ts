@@ -48,7 +48,7 @@ export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').impleme
  * so repeated ids cost one upstream GET; null when the upstream does not know the id.
  */
 async function loadChallenge(ctx: GatewayContext, rawId: string | number): Promise<ChallengeRecord | null> {
-  if (!ctx.challengeLoader) throw unauthenticatedError();
+  if (!ctx.challengeLoader) throw unauthenticatedError({ reportOutcome: false });
   const id = parseUpstreamId(rawId);
   if (id === null) {
     throw new GraphQLError(`id ${INVALID_ID_MESSAGE}.`, {

@@ -15,6 +15,8 @@ export const ErrorCode = {
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   BAD_UPSTREAM_RESPONSE: 'BAD_UPSTREAM_RESPONSE',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** A bound on what one request may ask (the same code the operation-limits plugin uses). */
+  OPERATION_LIMIT_EXCEEDED: 'OPERATION_LIMIT_EXCEEDED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -98,9 +100,10 @@ export function validationErrorFromUpstream(
   return new ValidationError(body.message, fieldErrors);
 }
 
-export function unauthenticatedError(): GraphQLError {
+/** No token: nothing was sent. With `reportOutcome` (mutations) it says so, as every mutation error does. */
+export function unauthenticatedError({ reportOutcome }: { reportOutcome: boolean }): GraphQLError {
   return new GraphQLError('This field needs an "Authorization: Bearer <token>" header.', {
-    extensions: { code: ErrorCode.UNAUTHENTICATED },
+    extensions: { code: ErrorCode.UNAUTHENTICATED, ...(reportOutcome ? { outcomeUnknown: false } : {}) },
   });
 }
 

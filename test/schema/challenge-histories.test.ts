@@ -44,7 +44,13 @@ const item = (ambassadorId: string) => ({ ambassadorId, input: { points: 42, sco
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
 let close: () => Promise<void>;
-const ENV = { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), BATCH_CONCURRENCY: String(CONCURRENCY), BATCH_MAX_ITEMS: String(MAX_ITEMS) };
+const ENV = {
+  UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+  BATCH_CONCURRENCY: String(CONCURRENCY),
+  BATCH_MAX_ITEMS: String(MAX_ITEMS),
+  // Above BATCH_MAX_ITEMS (its default), so a field's own item bound is what refuses MAX_ITEMS + 1.
+  MAX_UPSTREAM_CALLS_PER_REQUEST: String(MAX_ITEMS * 2),
+};
 beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), ENV)));
 beforeEach(() => {
   upstream.reset();
@@ -130,8 +136,24 @@ test('an empty batch answers an empty list; without a token every item is UNAUTH
   const res = await gw.graphql({ query: BATCH, variables: { items: [item('1'), item('2')] } }, { token: null });
   expect(res.body.data.addChallengeHistories).toEqual([null, null]);
   expect(res.body.errors.map((e: { path: unknown[]; extensions: unknown }) => [e.path, e.extensions])).toEqual([
-    [['addChallengeHistories', 0], { code: 'UNAUTHENTICATED' }],
-    [['addChallengeHistories', 1], { code: 'UNAUTHENTICATED' }],
+    [['addChallengeHistories', 0], { code: 'UNAUTHENTICATED', outcomeUnknown: false }],
+    [['addChallengeHistories', 1], { code: 'UNAUTHENTICATED', outcomeUnknown: false }],
   ]);
   expect(upstream.requests).toHaveLength(0);
+});
+
+test('an item with a non-finite literal is a ValidationError on its own path; the other items are sent', async () => {
+  const res = await gw.graphql({
+    query: `mutation { addChallengeHistories(items: [
+      { ambassadorId: "1", input: { points: 1e400, score: 1 } }
+      { ambassadorId: "6", input: { points: 1, score: 1 } }
+    ]) { ${RESULT_SELECTION} } }`,
+  });
+  expect(res.body.errors).toBeUndefined();
+  expect(res.body.data.addChallengeHistories[0]).toMatchObject({
+    __typename: 'ValidationError',
+    fieldErrors: [{ field: 'points', path: ['input', 'points'], messages: ['points must be a finite number.'] }],
+  });
+  expect(res.body.data.addChallengeHistories[1]).toMatchObject({ __typename: 'AddChallengeHistorySuccess' });
+  expect(upstream.requests.map((r) => r.url)).toEqual(['/api/v2/manager/ambassadors/6/challenge-histories']);
 });

@@ -220,7 +220,8 @@ describe('no usable token: UNAUTHENTICATED without calling the upstream', () => 
     expect(res.status).toBe(200);
     expect(res.body.data).toBeNull();
     expect(res.body.errors).toHaveLength(1);
-    expect(res.body.errors[0]).toMatchObject({ path: ['addChallengeHistory'], extensions: { code: 'UNAUTHENTICATED' } });
+    // Like every mutation error it says whether the award may exist: no, nothing was sent.
+    expect(res.body.errors[0]).toMatchObject({ path: ['addChallengeHistory'], extensions: { code: 'UNAUTHENTICATED', outcomeUnknown: false } });
     expect(upstream.requests).toHaveLength(0);
   });
 
@@ -249,6 +250,23 @@ describe('ids are checked before any upstream call', () => {
     expect(res.body.data.addChallengeHistory).toMatchObject({
       __typename: 'ValidationError',
       fieldErrors: [{ field: 'challenge_id', path: ['input', 'challengeId'] }],
+    });
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  // A literal beyond the double range parses to ±Infinity in graphql-js; JSON would send it as null.
+  test.each([
+    ['points', 'points: 1e400, score: 1'],
+    ['points', 'points: -1e400, score: 1'],
+    ['score', 'points: 1, score: 1e309'],
+  ])('a non-finite %s literal (%s) is a ValidationError on its path, never sent', async (field, literal) => {
+    const res = await gw.graphql({
+      query: `mutation { addChallengeHistory(ambassadorId: "7", input: { ${literal} }) { __typename ... on ValidationError { fieldErrors { field path messages } } } }`,
+    });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.addChallengeHistory).toEqual({
+      __typename: 'ValidationError',
+      fieldErrors: [{ field, path: ['input', field], messages: [`${field} must be a finite number.`] }],
     });
     expect(upstream.requests).toHaveLength(0);
   });

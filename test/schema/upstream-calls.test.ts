@@ -1,0 +1,34 @@
+// The upper bound of upstream calls read from a document and its variables (as sent), which the
+// budget reserves before any call. The end-to-end refusals are in test/security/fan-out.test.ts.
+
+import { parse } from 'graphql';
+import { expect, test } from 'vitest';
+import { subgraphSchema } from '../../src/schema/index.js';
+import { countUpstreamCalls } from '../../src/schema/upstream-calls.js';
+
+const count = (query: string, variables?: Record<string, unknown>, operationName?: string) =>
+  countUpstreamCalls(subgraphSchema, parse(query), operationName, variables);
+const item = { ambassadorId: '1', input: { points: 1, score: 1 } };
+
+test.each<[string, string, Record<string, unknown>?, number?]>([
+  ['one challenge', '{ challenge(id: "1") { id } }', undefined, 1],
+  ['aliases count each (repeated ids too)', '{ a: challenge(id: "1") { id } b: challenge(id: "1") { id } }', undefined, 2],
+  ['fields that call nothing', '{ __typename _service { sdl } }', undefined, 0],
+  ['a literal list of representations', '{ _entities(representations: [{ __typename: "Challenge", id: "1" }, { __typename: "Challenge", id: "2" }]) { __typename } }', undefined, 2],
+  ['a list variable', 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }', { r: [1, 2, 3] }, 3],
+  ['variables inside a literal list', 'query ($a: _Any!, $b: _Any!) { _entities(representations: [$a, $b]) { __typename } }', { a: 1, b: 2 }, 2],
+  ['one addChallengeHistory', 'mutation { addChallengeHistory(ambassadorId: "1", input: { points: 1, score: 1 }) { __typename } }', undefined, 1],
+  ['items through a shared variable, per alias', 'mutation ($i: [AddChallengeHistoryItemInput!]!) { a: addChallengeHistories(items: $i) { __typename } b: addChallengeHistories(items: $i) { __typename } }', { i: [item, item, item] }, 6],
+  ['a single item where a list is expected', 'mutation ($i: AddChallengeHistoryItemInput!) { addChallengeHistories(items: [$i]) { __typename } x: addChallengeHistories(items: { ambassadorId: "1", input: { points: 1, score: 1 } }) { __typename } }', { i: item }, 2],
+  ['a missing or null variable', 'mutation ($i: [AddChallengeHistoryItemInput!]) { addChallengeHistories(items: $i) { __typename } }', {}, 0],
+  ['fragments at every spread, inline fragments, @skip ignored', 'query { ...F ... on Query { ...F } c: challenge(id: "3") @skip(if: true) { id } } fragment F on Query { challenge(id: "1") { id } }', undefined, 3],
+  ['a fragment cycle is not followed', 'query { ...A } fragment A on Query { challenge(id: "1") { id } ...B } fragment B on Query { ...A }', undefined, 1],
+  ['no such operation', 'query A { challenge(id: "1") { id } }', undefined, 0],
+])('%s', (_label, query, variables, expected) => {
+  expect(count(query, variables, query.startsWith('query A') ? 'B' : undefined)).toBe(expected);
+});
+
+test('only the named operation counts', () => {
+  const document = 'query A { challenge(id: "1") { id } } query B { a: challenge(id: "1") { id } b: challenge(id: "2") { id } }';
+  expect([count(document, {}, 'A'), count(document, {}, 'B')]).toEqual([1, 2]);
+});
