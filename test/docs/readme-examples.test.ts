@@ -4,16 +4,18 @@
 // its output must be what the README shows, values that differ between runs masked.
 
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSandboxUpstream } from '../../src/sandbox/index.js';
 import { startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 
+const ROOT = new URL('../../', import.meta.url).pathname;
 const CURL = '/usr/bin/curl';
 const README_ORIGIN = 'http://127.0.0.1:4000';
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 export interface ReadmeExample {
   name: string;
@@ -100,6 +102,40 @@ test('the comparison notices a drifted output', () => {
   expect(comparable(mutation!, JSON.stringify(later))).toEqual(comparable(mutation!, mutation!.output));
   const metrics = examples.find((example) => example.name === 'metrics')!;
   expect(comparable(metrics, 'gateway_other_total 1\n')).not.toEqual(comparable(metrics, metrics.output));
+});
+
+test('the README is at most 250 lines', () => {
+  expect(README.split('\n').length - 1).toBeLessThanOrEqual(250);
+});
+
+/** GitHub's anchor for a heading: lowercase, punctuation dropped, spaces as hyphens. */
+function anchorOf(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[`*]/g, '')
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+test('every relative link of the README and docs/ reaches a file, and a heading when it names one', () => {
+  const pages = ['README.md', 'CHANGELOG.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const broken: string[] = [];
+  for (const page of pages) {
+    const text = readFileSync(join(ROOT, page), 'utf8');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue;
+      const [path, anchor] = target!.split('#');
+      const file = path ? join(ROOT, dirname(page), path) : join(ROOT, page);
+      if (!existsSync(file)) {
+        broken.push(`${page}: ${target}`);
+        continue;
+      }
+      if (!anchor || !file.endsWith('.md')) continue;
+      const headings = [...readFileSync(file, 'utf8').matchAll(/^#+ (.+)$/gm)].map(([, heading]) => anchorOf(heading!));
+      if (!headings.includes(anchor)) broken.push(`${page}: ${target}`);
+    }
+  }
+  expect(broken).toEqual([]);
 });
 
 describe.skipIf(!existsSync(CURL))(`each README example, run with ${CURL} against the sandbox`, () => {
