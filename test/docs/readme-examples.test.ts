@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSandboxUpstream } from '../../src/sandbox/index.js';
+import type { SandboxUpstream } from '../../src/sandbox/index.js';
 import { startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 
@@ -17,7 +18,7 @@ const CURL = '/usr/bin/curl';
 const README_ORIGIN = 'http://127.0.0.1:4000';
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
-export interface ReadmeExample {
+interface ReadmeExample {
   name: string;
   command: string;
   language: 'json' | 'text';
@@ -26,7 +27,7 @@ export interface ReadmeExample {
 
 const EXAMPLE = /<!-- readme-example: ([\w-]+) -->\n```sh\n([\s\S]*?)\n```\n```(json|text)\n([\s\S]*?)\n```/g;
 
-export function readmeExamples(markdown: string): ReadmeExample[] {
+function readmeExamples(markdown: string): ReadmeExample[] {
   return [...markdown.matchAll(EXAMPLE)].map(([, name, command, language, output]) => ({
     name: name!,
     command: command!,
@@ -39,7 +40,7 @@ export function readmeExamples(markdown: string): ReadmeExample[] {
 const VOLATILE_KEYS = new Set(['createdAt', 'updatedAt', 'nbWins']);
 
 /** The JSON with volatile values replaced: times, counts, and the ids of recorded histories. */
-export function maskJson(value: unknown, key = ''): unknown {
+function maskJson(value: unknown, key = ''): unknown {
   if (VOLATILE_KEYS.has(key)) return '<masked>';
   if (Array.isArray(value)) return value.map((item) => maskJson(item));
   if (value === null || typeof value !== 'object') return value;
@@ -49,7 +50,7 @@ export function maskJson(value: unknown, key = ''): unknown {
 }
 
 /** The metric names of Prometheus text lines (labels and values left out). */
-export function metricNames(text: string): string[] {
+function metricNames(text: string): string[] {
   return text
     .split('\n')
     .map((line) => line.trim())
@@ -58,7 +59,7 @@ export function metricNames(text: string): string[] {
 }
 
 /** What the comparison sees of an output: masked JSON, metric names, or the exact lines. */
-export function comparable(example: Pick<ReadmeExample, 'command' | 'language'>, output: string): unknown {
+function comparable(example: Pick<ReadmeExample, 'command' | 'language'>, output: string): unknown {
   if (example.language === 'json') return maskJson(JSON.parse(output));
   if (example.command.includes('/metrics')) return metricNames(output);
   return output.trimEnd().split('\n');
@@ -139,9 +140,10 @@ test('every relative link of the README and docs/ reaches a file, and a heading 
 });
 
 describe.skipIf(!existsSync(CURL))(`each README example, run with ${CURL} against the sandbox`, () => {
+  let sandbox: SandboxUpstream;
   let gw: TestGateway;
   let close: () => Promise<void>;
-  beforeAll(async () => ({ gw, close } = await startGatewayOn(startSandboxUpstream())));
+  beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
   afterAll(() => close());
 
   test.each(examples.map((example) => [example.name, example] as const))('%s', async (_name, example) => {
@@ -154,6 +156,15 @@ describe.skipIf(!existsSync(CURL))(`each README example, run with ${CURL} agains
     } else {
       expect(actual).toEqual(shown);
     }
+  });
+
+  test('the sandbox recorded the awards the examples show as recorded, and no other', () => {
+    // The mutation (100 points), then the batch's two successes (50 and 250); the refusals recorded nothing.
+    expect(sandbox.histories.map((history) => [(history.ambassador as { id_ambassador: number }).id_ambassador, history.points])).toEqual([
+      [1, 100],
+      [2, 50],
+      [3, 250],
+    ]);
   });
 });
 
