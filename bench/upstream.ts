@@ -3,7 +3,7 @@
 // let the runner count the POSTs it received. Run as its own process: PORT=... node upstream.js
 
 import { createServer } from 'node:http';
-import { challengeHistoryBody } from '../test/support/scriptable-upstream.js';
+import { challengeHistoryBody } from '../scripts/support/scriptable-upstream.js';
 
 const port = Number(process.env.PORT);
 const latencyMs = Number(process.env.LATENCY_MS ?? 0);

@@ -9,8 +9,8 @@ import { Pool } from 'undici';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logging.js';
 import { createGateway } from '../src/server.js';
-import { challengeHistoryBody, startScriptableUpstream } from '../test/support/scriptable-upstream.js';
-import type { ScriptedResponse } from '../test/support/scriptable-upstream.js';
+import { challengeHistoryBody, startScriptableUpstream } from './support/scriptable-upstream.js';
+import type { ScriptedResponse } from './support/scriptable-upstream.js';
 
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 200);
 const DURATION_S = Number(process.env.DURATION_S ?? 20);

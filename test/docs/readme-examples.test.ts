@@ -1,0 +1,171 @@
+// Keeps the README's examples true: every `curl` example marked `<!-- readme-example: NAME -->`
+// (a ```sh block, then the ```json or ```text block of what it prints) runs with the real curl
+// against the sandbox upstream behind a gateway on a free loopback port, in README order, and
+// its output must be what the README shows, values that differ between runs masked.
+
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startSandboxUpstream } from '../../src/sandbox/index.js';
+import type { SandboxUpstream } from '../../src/sandbox/index.js';
+import { startGatewayOn } from '../support/gateway.js';
+import type { TestGateway } from '../support/gateway.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CURL = '/usr/bin/curl';
+const README_ORIGIN = 'http://127.0.0.1:4000';
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+interface ReadmeExample {
+  name: string;
+  command: string;
+  language: 'json' | 'text';
+  output: string;
+}
+
+const EXAMPLE = /<!-- readme-example: ([\w-]+) -->\n```sh\n([\s\S]*?)\n```\n```(json|text)\n([\s\S]*?)\n```/g;
+
+function readmeExamples(markdown: string): ReadmeExample[] {
+  return [...markdown.matchAll(EXAMPLE)].map(([, name, command, language, output]) => ({
+    name: name!,
+    command: command!,
+    language: language as ReadmeExample['language'],
+    output: output!,
+  }));
+}
+
+// Values that depend on what the sandbox recorded before, or on the clock.
+const VOLATILE_KEYS = new Set(['createdAt', 'updatedAt', 'nbWins']);
+
+/** The JSON with volatile values replaced: times, counts, and the ids of recorded histories. */
+function maskJson(value: unknown, key = ''): unknown {
+  if (VOLATILE_KEYS.has(key)) return '<masked>';
+  if (Array.isArray(value)) return value.map((item) => maskJson(item));
+  if (value === null || typeof value !== 'object') return value;
+  const masked = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskJson(v, k)]));
+  if (key === 'challengeHistory' && 'id' in masked) masked.id = '<masked>';
+  return masked;
+}
+
+/** The metric names of Prometheus text lines (labels and values left out). */
+function metricNames(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => /^[a-zA-Z_:][\w:]*/.exec(line)?.[0] ?? line);
+}
+
+/** What the comparison sees of an output: masked JSON, metric names, or the exact lines. */
+function comparable(example: Pick<ReadmeExample, 'command' | 'language'>, output: string): unknown {
+  if (example.language === 'json') return maskJson(JSON.parse(output));
+  if (example.command.includes('/metrics')) return metricNames(output);
+  return output.trimEnd().split('\n');
+}
+
+function run(command: string, origin: string): Promise<string> {
+  if (!command.startsWith('curl ')) throw new Error(`a README example must start with "curl ": ${command}`);
+  if (!command.includes(README_ORIGIN)) throw new Error(`a README example must call ${README_ORIGIN}: ${command}`);
+  const local = CURL + command.slice('curl'.length).replaceAll(README_ORIGIN, origin);
+  return promisify(execFile)('/bin/sh', ['-c', local], { timeout: 15_000 }).then(({ stdout }) => stdout);
+}
+
+const examples = readmeExamples(README);
+
+test('the README marks its examples: the mutation, both typed errors, a coded error, the batch, challenge, /health, /ready, /metrics', () => {
+  expect(examples.map((example) => example.name)).toEqual([
+    'mutation',
+    'ambassador-not-found',
+    'validation-error',
+    'unauthenticated',
+    'batch',
+    'challenge',
+    'health',
+    'ready',
+    'metrics',
+  ]);
+  // Every `curl` shown in the README is one of the checked examples.
+  const curlBlocks = [...README.matchAll(/```sh\n(curl [\s\S]*?)\n```/g)].map(([, command]) => command);
+  expect(curlBlocks).toEqual(examples.map((example) => example.command));
+});
+
+test('the comparison notices a drifted output', () => {
+  const [mutation] = examples;
+  const shown = JSON.parse(mutation!.output) as { data: { addChallengeHistory: { challengeHistory: { points: number } } } };
+  const drifted = structuredClone(shown);
+  drifted.data.addChallengeHistory.challengeHistory.points += 1;
+  expect(comparable(mutation!, JSON.stringify(drifted))).not.toEqual(comparable(mutation!, mutation!.output));
+  // Masked values may differ: another id and time are the same answer.
+  const later = structuredClone(shown) as unknown as { data: { addChallengeHistory: { challengeHistory: Record<string, unknown> } } };
+  Object.assign(later.data.addChallengeHistory.challengeHistory, { id: '77', createdAt: '2030-01-01T00:00:00.000Z' });
+  expect(comparable(mutation!, JSON.stringify(later))).toEqual(comparable(mutation!, mutation!.output));
+  const metrics = examples.find((example) => example.name === 'metrics')!;
+  expect(comparable(metrics, 'gateway_other_total 1\n')).not.toEqual(comparable(metrics, metrics.output));
+});
+
+test('the README is at most 250 lines', () => {
+  expect(README.split('\n').length - 1).toBeLessThanOrEqual(250);
+});
+
+/** GitHub's anchor for a heading: lowercase, punctuation dropped, spaces as hyphens. */
+function anchorOf(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[`*]/g, '')
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+test('every relative link of the README and docs/ reaches a file, and a heading when it names one', () => {
+  const pages = ['README.md', 'CHANGELOG.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const broken: string[] = [];
+  for (const page of pages) {
+    const text = readFileSync(join(ROOT, page), 'utf8');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue;
+      const [path, anchor] = target!.split('#');
+      const file = path ? join(ROOT, dirname(page), path) : join(ROOT, page);
+      if (!existsSync(file)) {
+        broken.push(`${page}: ${target}`);
+        continue;
+      }
+      if (!anchor || !file.endsWith('.md')) continue;
+      const headings = [...readFileSync(file, 'utf8').matchAll(/^#+ (.+)$/gm)].map(([, heading]) => anchorOf(heading!));
+      if (!headings.includes(anchor)) broken.push(`${page}: ${target}`);
+    }
+  }
+  expect(broken).toEqual([]);
+});
+
+describe.skipIf(!existsSync(CURL))(`each README example, run with ${CURL} against the sandbox`, () => {
+  let sandbox: SandboxUpstream;
+  let gw: TestGateway;
+  let close: () => Promise<void>;
+  beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
+  afterAll(() => close());
+
+  test.each(examples.map((example) => [example.name, example] as const))('%s', async (_name, example) => {
+    const output = await run(example.command, gw.url.origin);
+    const actual = comparable(example, output);
+    const shown = comparable(example, example.output);
+    if (example.command.includes('/metrics')) {
+      // An excerpt: each metric it shows must be in the gateway's answer.
+      expect(actual).toEqual(expect.arrayContaining(shown as string[]));
+    } else {
+      expect(actual).toEqual(shown);
+    }
+  });
+
+  test('the sandbox recorded the awards the examples show as recorded, and no other', () => {
+    // The mutation (100 points), then the batch's two successes (50 and 250); the refusals recorded nothing.
+    expect(sandbox.histories.map((history) => [(history.ambassador as { id_ambassador: number }).id_ambassador, history.points])).toEqual([
+      [1, 100],
+      [2, 50],
+      [3, 250],
+    ]);
+  });
+});
+
+if (!existsSync(CURL)) console.warn(`README examples not run: ${CURL} is missing (the examples are curl commands).`);
