@@ -39,14 +39,16 @@ export class ConnectionSlots {
 
   /**
    * Resolves with the slot's release function once a connection is free; rejects with
-   * SlotWaitExpired when none is within `waitMs` (at once when `waitMs` <= 0 and none is free).
+   * SlotWaitExpired when none is within `waitMs`: at once when none is free and `waitMs` is 0,
+   * and always when `waitMs` is negative (the call is already too late to be sent).
    */
   acquire(waitMs: number): Promise<() => void> {
+    if (waitMs < 0) return Promise.reject(new SlotWaitExpired(0));
     if (this.free > 0) {
       this.free--;
       return Promise.resolve(this.releaser());
     }
-    if (waitMs <= 0) return Promise.reject(new SlotWaitExpired(0));
+    if (waitMs === 0) return Promise.reject(new SlotWaitExpired(0));
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
