@@ -35,10 +35,10 @@ function readString(obj: Json, key: string): string | null {
 
 function readNumber(obj: Json, key: string): number | null {
   const value = ownValue(obj, key);
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
   // Laravel sometimes serializes decimals as strings ("42.00").
-  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
-  return null;
+  const number = typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+  // Finite only: GraphQL's Float cannot carry 1e400 (parsed as Infinity) or "9" * 400.
+  return typeof number === 'number' && Number.isFinite(number) ? number : null;
 }
 
 /** An integer GraphQL's Int can carry; anything else (2^31, 1.5, 1e400) is null. */
