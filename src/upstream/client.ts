@@ -14,6 +14,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { decodeChallenge, decodeChallengeHistory } from './decode.js';
 import { UpstreamError, mapUpstreamStatus } from './errors.js';
+import { parseJsonBounded } from './json.js';
 import { ConnectionSlots, DEFAULT_QUEUE_TIMEOUT_MS, SlotWaitExpired } from './slots.js';
 import type {
   ChallengeHistoryRecord,
@@ -255,7 +256,7 @@ export class UpstreamClient {
     return Promise.race([answered, unwrittenAtDeadline]);
   }
 
-  /** Reads at most maxResponseBytes, then parses JSON; a non-JSON body becomes NOT_JSON. */
+  /** Reads at most maxResponseBytes, then parses JSON (depth-bounded); a non-JSON body becomes NOT_JSON. */
   private async readJson(response: Dispatcher.ResponseData, method: string): Promise<unknown> {
     const limit = this.options.maxResponseBytes;
     const declared = Number(response.headers['content-length']);
@@ -276,7 +277,7 @@ export class UpstreamClient {
     }
     if (size === 0) return NOT_JSON;
     try {
-      return JSON.parse(Buffer.concat(chunks, size).toString('utf8')) as unknown;
+      return parseJsonBounded(Buffer.concat(chunks, size));
     } catch {
       return NOT_JSON;
     }

@@ -31,6 +31,7 @@ const withRaw = (id: number, key: 'challenge' | 'ambassador', raw: string) => no
 const HOSTILE: [name: string, id: number, body: string][] = [
   ['challengeable nested 5,000 levels', 101, withRaw(101, 'challenge', `{"id":3,"challengeable":${nested(5_000)}}`)],
   ['challengeable nested 200,000 levels', 102, withRaw(102, 'challenge', `{"id":3,"challengeable":${nested(200_000)}}`)],
+  ['challengeable of 4 MB nested 2,000,000 levels', 116, withRaw(116, 'challenge', `{"id":3,"challengeable":{"a":${'['.repeat(2_000_000)}${']'.repeat(2_000_000)}}}`)],
   ['challengeable of 1 MB', 103, normal({ id: 103, challenge: { id: 3, challengeable: { blob: 'x'.repeat(1 << 20) } } })],
   ['challengeable with 50,000 keys', 104, normal({ id: 104, challenge: { id: 3, challengeable: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])) } })],
   ['Ints beyond int32', 105, normal({ id: 105, ambassador: { id_ambassador: 7, status: 2 ** 31 }, challenge: { id: 3, nb_wins: 2 ** 53, titles: [{ id_i18n_content: 1e20, lang: 'en_GB', content: 'x' }] } })],
@@ -55,6 +56,8 @@ const HOSTILE: [name: string, id: number, body: string][] = [
   ['a duplicated id key', 114, '{"id":1,"id":114}'],
   ['a string id', 115, normal({ id: ' h-115 ' })],
 ];
+
+const hostileBody = (name: string) => HOSTILE.find(([n]) => n === name)![2];
 
 let upstream: ScriptableUpstream;
 let gw: TestGateway;
@@ -118,7 +121,7 @@ describe.each(HOSTILE)('a 2xx with %s', (name, id, body) => {
 });
 
 test('opaque JSON beyond the bounds is null, the rest of the record kept', async () => {
-  answerWith(json(HOSTILE[0]![2]));
+  answerWith(json(hostileBody('challengeable nested 5,000 levels')));
   const answer = await bothPaths('deep challengeable fields', SINGLE, { input: { points: 1, score: 1, message: 'hostile' } });
   const history = answer.data.addChallengeHistory.challengeHistory;
   expect(history.challenge).toMatchObject({ id: '3', challengeable: null });
@@ -127,7 +130,7 @@ test('opaque JSON beyond the bounds is null, the rest of the record kept', async
 });
 
 test('Ints beyond int32 are null, not errors', async () => {
-  answerWith(json(HOSTILE[4]![2]));
+  answerWith(json(hostileBody('Ints beyond int32')));
   const answer = await bothPaths('int32 fields', SINGLE, { input: { points: 1, score: 1, message: 'hostile' } });
   const history = answer.data.addChallengeHistory.challengeHistory;
   expect(history.ambassador.status).toBeNull();
