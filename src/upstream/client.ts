@@ -189,9 +189,21 @@ export class UpstreamClient {
     const started = performance.now();
     const progress: CallProgress = { status: null, written: false, timedOut: false };
     const callObserver = call.recorder?.upstreamCallStarted();
+    const request: Dispatcher.RequestOptions = {
+      method,
+      path: this.basePath + path,
+      headers: {
+        ...call.headers,
+        ...callObserver?.callHeaders,
+        accept: 'application/json',
+        authorization: `Bearer ${call.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body,
+    };
     try {
       const release = await this.slots.acquire(this.queueBudget(call, started));
-      return await this.exchange(method, path, call, callObserver, body, progress, release);
+      return await this.exchange(request, progress, release);
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       throw this.transportError(error, method, progress);
@@ -210,36 +222,17 @@ export class UpstreamClient {
   }
 
   /** One request on a free connection, under the deadline; the slot is released when the pool is done with it. */
-  private exchange(
-    method: 'GET' | 'POST',
-    path: string,
-    call: UpstreamCallOptions,
-    callObserver: UpstreamCallObserver | undefined,
-    body: string | undefined,
-    progress: CallProgress,
-    release: () => void,
-  ): Promise<RawResponse> {
+  private exchange(request: Dispatcher.RequestOptions, progress: CallProgress, release: () => void): Promise<RawResponse> {
     const deadline = new AbortController();
     const timer = setTimeout(() => {
       progress.timedOut = true;
       deadline.abort();
     }, this.options.timeoutMs);
+    const watched = this.pool.compose(watchWrite(() => (progress.written = true)));
     const answered = (async () => {
-      const response = await this.pool.compose(watchWrite(() => (progress.written = true))).request({
-        method,
-        path: this.basePath + path,
-        headers: {
-          ...call.headers,
-          ...callObserver?.callHeaders,
-          accept: 'application/json',
-          authorization: `Bearer ${call.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body,
-        signal: deadline.signal,
-      });
+      const response = await watched.request({ ...request, signal: deadline.signal });
       progress.status = response.statusCode;
-      const json = await this.readJson(response, method);
+      const json = await this.readJson(response, request.method);
       return { status: response.statusCode, statusText: STATUS_CODES[response.statusCode] ?? '', headers: response.headers, body: json };
     })().finally(() => {
       clearTimeout(timer);
