@@ -24,8 +24,8 @@ test('invalid JSON still fails', () => {
   }
 });
 
-test('a 4 MB body nested 2,000,000 levels costs a fraction of what JSON.parse alone costs', () => {
-  const deep = Buffer.from(`{"id":1,"x":${'['.repeat(2_000_000)}${']'.repeat(2_000_000)}}`);
+test('a 2 MB body nested 1,000,000 levels costs a fraction of what JSON.parse alone costs', () => {
+  const deep = Buffer.from(`{"id":1,"x":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`);
   const time = (work: () => unknown) => {
     const started = performance.now();
     work();
