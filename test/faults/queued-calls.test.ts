@@ -2,7 +2,7 @@
 // so every award the upstream recorded comes back as a success; a call that never reached a
 // socket (its connect never completed) ends by the deadline with its outcome known.
 
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
 import { startGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream, startStalledListener } from '../support/scriptable-upstream.js';
@@ -25,43 +25,70 @@ beforeAll(async () => {
     env: { UPSTREAM_CONNECTIONS: String(CONNECTIONS), UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) },
   });
 });
+beforeEach(() => upstream.reset());
 afterAll(async () => {
   await gw.close();
   await upstream.close();
 });
 
-test(`${CLIENTS} concurrent awards over ${CONNECTIONS} connections: every award recorded upstream is answered as a success`, async () => {
+/**
+ * CLIENTS concurrent awards through `target`; the upstream records each on arrival and answers
+ * after `answerMs`. Checks that every recorded award came back as its success and every other
+ * one as refused unsent (outcome known, never received); returns how many of each.
+ */
+async function concurrentAwards(target: TestGateway, answerMs: number): Promise<{ succeeded: number; refused: number }> {
   const recorded = new Map<string, number>(); // message -> record id
   upstream.respondWith(async (request) => {
     const { message } = request.json as { message: string };
     const id = 5000 + recorded.size;
     recorded.set(message, id);
-    await new Promise((resolve) => setTimeout(resolve, ANSWER_MS));
+    await new Promise((resolve) => setTimeout(resolve, answerMs));
     return { status: 201, body: challengeHistoryBody({ id, message }) };
   });
 
   const outcomes = await Promise.all(
     Array.from({ length: CLIENTS }, async (_, i) => {
       const message = `queued-${i}`;
-      const res = await gw.graphql({ query: ADD, variables: { ambassadorId: '7', input: { points: 1, score: 1, message } } });
-      const result = res.body.data?.addChallengeHistory;
-      return { message, result, extensions: res.body.errors?.[0]?.extensions };
+      const res = await target.graphql({ query: ADD, variables: { ambassadorId: '7', input: { points: 1, score: 1, message } } });
+      return { message, result: res.body.data?.addChallengeHistory, error: res.body.errors?.[0] };
     }),
   );
 
   expect(upstream.maxInFlight()).toBeLessThanOrEqual(CONNECTIONS);
   expect(upstream.requests).toHaveLength(recorded.size); // one POST per recorded award, none retried
-  for (const { message, result, extensions } of outcomes) {
+  let refused = 0;
+  for (const { message, result, error } of outcomes) {
     if (recorded.has(message)) {
       expect(result).toEqual({ __typename: 'AddChallengeHistorySuccess', challengeHistory: { id: String(recorded.get(message)) } });
     } else {
       // Refused before it was sent: the upstream never heard of it, and the client is told so.
-      expect(extensions).toMatchObject({ outcomeUnknown: false });
+      expect(error.extensions).toEqual({ code: 'UPSTREAM_TIMEOUT', outcomeUnknown: false });
+      refused++;
     }
   }
-  // The wait behind a full pool (up to 10 answers long) did not turn recorded awards into errors.
-  expect(outcomes.filter((o) => o.result?.__typename === 'AddChallengeHistorySuccess')).toHaveLength(CLIENTS);
+  return { succeeded: recorded.size, refused };
+}
+
+test(`${CLIENTS} concurrent awards over ${CONNECTIONS} connections: every award recorded upstream is answered as a success`, async () => {
+  // The wait behind a full pool (up to 10 answers long) does not count against the deadline.
+  expect(await concurrentAwards(gw, ANSWER_MS)).toEqual({ succeeded: CLIENTS, refused: 0 });
 });
+
+test('calls still waiting for a connection after UPSTREAM_QUEUE_TIMEOUT_MS (5 s) are refused unsent, the others succeed', async () => {
+  // 1 s answers over 4 connections: about 24 calls get a connection within 5 s, the rest do not.
+  const slow = await startGateway({
+    upstreamUrl: upstream.url,
+    env: { UPSTREAM_CONNECTIONS: String(CONNECTIONS), UPSTREAM_TIMEOUT_MS: '3000' },
+  });
+  try {
+    const { succeeded, refused } = await concurrentAwards(slow, 1_000);
+    expect(succeeded + refused).toBe(CLIENTS);
+    expect(succeeded).toBeGreaterThanOrEqual(CONNECTIONS);
+    expect(refused).toBeGreaterThan(0);
+  } finally {
+    await slow.close();
+  }
+}, 30_000);
 
 test('a TCP connect that never completes ends at about the deadline, outcome known, nothing received', async () => {
   let stalled: StalledListener | undefined;
