@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { LogLevel } from './logging.js';
+import { DEFAULT_QUEUE_TIMEOUT_MS } from './upstream/slots.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -12,7 +13,10 @@ export interface GatewayConfig {
   upstreamUrl: URL | null;
   host: string;
   port: number;
+  /** From a call having a free connection to its complete answer (TCP connect included); the queue wait is not counted. */
   upstreamTimeoutMs: number;
+  /** Longest a call waits for a free upstream connection; still waiting then, it is not sent (outcome known). */
+  upstreamQueueTimeoutMs: number;
   /** Largest upstream response body read; beyond it the answer is BAD_UPSTREAM_RESPONSE. */
   upstreamMaxResponseBytes: number;
   /** Keep-alive connections the gateway holds open to the upstream origin. */
@@ -180,6 +184,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     host: read.raw('HOST') ?? (nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port: read.integer('PORT', 4000, { max: 65535 }),
     upstreamTimeoutMs: read.integer('UPSTREAM_TIMEOUT_MS', 10_000, { min: 1, max: 600_000 }),
+    upstreamQueueTimeoutMs: read.integer('UPSTREAM_QUEUE_TIMEOUT_MS', DEFAULT_QUEUE_TIMEOUT_MS, { max: 600_000 }),
     upstreamMaxResponseBytes: read.integer('UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, { min: 1024 }),
     upstreamConnections: read.integer('UPSTREAM_CONNECTIONS', 64, { min: 1, max: 10_000 }),
     challengeLoadConcurrency: read.integer('CHALLENGE_LOAD_CONCURRENCY', 8, { min: 1, max: 1_000 }),

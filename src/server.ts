@@ -82,6 +82,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     timeoutMs: config.upstreamTimeoutMs,
     maxResponseBytes: config.upstreamMaxResponseBytes,
     connections: config.upstreamConnections,
+    queueTimeoutMs: config.upstreamQueueTimeoutMs,
   });
 
   const metrics = new GatewayMetrics();

@@ -137,3 +137,11 @@ test('bad security settings are reported with the rest', () => {
     'GRAPHQL_FIELD_SUGGESTIONS must be true or false, got "maybe"',
   ]);
 });
+
+test('upstream queue wait: UPSTREAM_QUEUE_TIMEOUT_MS (5000), a whole number from 0 to 600000', () => {
+  expect(loadConfig({})).toMatchObject({ upstreamTimeoutMs: 10_000, upstreamQueueTimeoutMs: 5_000 });
+  expect(loadConfig({ UPSTREAM_QUEUE_TIMEOUT_MS: '0' }).upstreamQueueTimeoutMs).toBe(0);
+  expect(problemsOf({ UPSTREAM_QUEUE_TIMEOUT_MS: '600001' })).toEqual([
+    'UPSTREAM_QUEUE_TIMEOUT_MS must be a whole number from 0 to 600000, got "600001"',
+  ]);
+});

@@ -87,17 +87,28 @@ builder.objectType(ValidationError, {
   }),
 });
 
-/** Builds a ValidationError from a Laravel 422 body: every key and message, mapped to its argument path. */
+/**
+ * Builds a ValidationError from a Laravel 422 body (already bounded by readLaravelValidation),
+ * each key mapped to its argument path; keys are looked up as own properties only, so
+ * "constructor" or "__proto__" is a field without a path. What the bounds left out is counted
+ * in the message.
+ */
 export function validationErrorFromUpstream(
   body: LaravelValidationBody,
   pathsByField: Readonly<Record<string, readonly string[]>>,
 ): ValidationError {
-  const fieldErrors = Object.entries(body.errors).map(([field, messages]) => ({
+  const fieldErrors = body.errors.map(({ field, messages }) => ({
     field,
-    path: pathsByField[field] ? [...pathsByField[field]] : null,
+    path: Object.hasOwn(pathsByField, field) ? [...pathsByField[field]!] : null,
     messages,
   }));
-  return new ValidationError(body.message, fieldErrors);
+  const { fields, messages } = body.omitted;
+  const leftOut = [
+    fields > 0 ? `${fields} more field${fields === 1 ? '' : 's'}` : '',
+    messages > 0 ? `${messages} more message${messages === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  const message = leftOut.length > 0 ? `${body.message} (${leftOut.join(' and ')} left out)` : body.message;
+  return new ValidationError(message, fieldErrors);
 }
 
 /** No token: nothing was sent. With `reportOutcome` (mutations) it says so, as every mutation error does. */

@@ -2,12 +2,20 @@
 // response-size bound, maps statuses to UpstreamError and decodes bodies. It never retries
 // (a repeated POST would award points twice) and never follows redirects (a redirect could
 // carry the bearer token to another origin).
+//
+// A call's time budget has two parts. Waiting for a free connection (ConnectionSlots) lasts at
+// most queueTimeoutMs; a call still waiting then is not sent, its outcome known. Once it has a
+// connection, the deadline (timeoutMs) covers the TCP connect, writing the request and reading
+// the whole answer. Whether the request was written to a socket is observed from the pool
+// itself (watchWrite), so a call that ends before that is never "may have been processed".
 
 import { STATUS_CODES } from 'node:http';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { decodeChallenge, decodeChallengeHistory } from './decode.js';
 import { UpstreamError, mapUpstreamStatus } from './errors.js';
+import { parseJsonBounded } from './json.js';
+import { ConnectionSlots, DEFAULT_QUEUE_TIMEOUT_MS, SlotWaitExpired } from './slots.js';
 import type {
   ChallengeHistoryRecord,
   ChallengeRecord,
@@ -18,7 +26,10 @@ import type {
 
 export interface UpstreamClientOptions {
   baseUrl: URL;
+  /** From the moment a call has a free connection to its complete answer, TCP connect included. */
   timeoutMs: number;
+  /** Longest wait for a free connection; a call still waiting then is not sent. */
+  queueTimeoutMs?: number;
   maxResponseBytes: number;
   connections: number;
 }
@@ -40,25 +51,63 @@ interface RawResponse {
   body: unknown;
 }
 
+/** What is known of a call in progress: the answer's status, whether its request reached a socket. */
+interface CallProgress {
+  status: number | null;
+  written: boolean;
+  timedOut: boolean;
+}
+
 const NOT_JSON = Symbol('not-json');
 
-// Errors raised before any byte of the request could have reached the upstream.
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** The deadline passed before the request was written (the connect did not complete in time). */
+class NotWrittenByDeadline extends Error {}
+
+/**
+ * An interceptor that tells `onWritten` when the pool writes the request to a socket: the pool
+ * calls onRequestStart on a connected socket right before the write, unless the request is
+ * aborted there.
+ */
+function watchWrite(onWritten: () => void): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (options, handler) =>
+    dispatch(options, {
+      onRequestStart(controller, context) {
+        handler.onRequestStart?.(controller, context);
+        if (!controller.aborted) onWritten();
+      },
+      onRequestUpgrade: (...args) => handler.onRequestUpgrade?.(...args),
+      onResponseStart: (...args) => handler.onResponseStart?.(...args),
+      onResponseData: (...args) => handler.onResponseData?.(...args),
+      onResponseEnd: (...args) => handler.onResponseEnd?.(...args),
+      onResponseError: (...args) => handler.onResponseError?.(...args),
+    });
+}
 
 export class UpstreamClient {
   private readonly pool: Pool;
+  private readonly slots: ConnectionSlots;
   private readonly basePath: string;
+  private readonly queueTimeoutMs: number;
   private readonly observers = new Set<Observer>();
 
   constructor(private readonly options: UpstreamClientOptions) {
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
+    this.queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
+    this.slots = new ConnectionSlots(options.connections);
     this.pool = new Pool(options.baseUrl.origin, {
       connections: options.connections,
       pipelining: 1, // a POST is never pipelined behind another request
       keepAliveTimeout: 4_000,
+      // Within the deadline, which also covers the connect (undici's own default is 10 s).
+      connectTimeout: options.timeoutMs,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
+  }
+
+  /** Calls waiting for a free connection now. */
+  get queuedCalls(): number {
+    return this.slots.queued;
   }
 
   /** Registers a listener for finished upstream calls (logging, metrics, tracing). */
@@ -138,38 +187,69 @@ export class UpstreamClient {
     body?: string,
   ): Promise<RawResponse> {
     const started = performance.now();
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs);
-    const signal = call.signal ? AbortSignal.any([deadline.signal, call.signal]) : deadline.signal;
-    let status: number | null = null;
+    const progress: CallProgress = { status: null, written: false, timedOut: false };
     const callObserver = call.recorder?.upstreamCallStarted();
+    const request: Dispatcher.RequestOptions = {
+      method,
+      path: this.basePath + path,
+      headers: {
+        ...call.headers,
+        ...callObserver?.callHeaders,
+        accept: 'application/json',
+        authorization: `Bearer ${call.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body,
+    };
     try {
-      const response = await this.pool.request({
-        method,
-        path: this.basePath + path,
-        headers: {
-          ...call.headers,
-          ...callObserver?.callHeaders,
-          accept: 'application/json',
-          authorization: `Bearer ${call.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body,
-        signal,
-      });
-      status = response.statusCode;
-      const json = await this.readJson(response, method);
-      return { status, statusText: STATUS_CODES[status] ?? '', headers: response.headers, body: json };
+      const release = await this.slots.acquire(this.queueBudget(call, started));
+      return await this.exchange(request, progress, release);
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
-      throw this.transportError(error, method, deadline.signal.aborted, status);
+      throw this.transportError(error, method, progress);
     } finally {
-      clearTimeout(timer);
-      this.notify({ method, route, status, durationMs: performance.now() - started }, callObserver);
+      this.notify({ method, route, status: progress.status, durationMs: performance.now() - started }, callObserver);
     }
   }
 
-  /** Reads at most maxResponseBytes, then parses JSON; a non-JSON body becomes NOT_JSON. */
+  /**
+   * How long a call may wait for a free connection: queueTimeoutMs, and no longer than leaves
+   * a whole deadline before the caller's `answerBy`.
+   */
+  private queueBudget(call: UpstreamCallOptions, now: number): number {
+    if (call.answerBy === undefined) return this.queueTimeoutMs;
+    return Math.min(this.queueTimeoutMs, call.answerBy - this.options.timeoutMs - now);
+  }
+
+  /** One request on a free connection, under the deadline; the slot is released when the pool is done with it. */
+  private exchange(request: Dispatcher.RequestOptions, progress: CallProgress, release: () => void): Promise<RawResponse> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      progress.timedOut = true;
+      deadline.abort();
+    }, this.options.timeoutMs);
+    const watched = this.pool.compose(watchWrite(() => (progress.written = true)));
+    const answered = (async () => {
+      const response = await watched.request({ ...request, signal: deadline.signal });
+      progress.status = response.statusCode;
+      const json = await this.readJson(response, request.method);
+      return { status: response.statusCode, statusText: STATUS_CODES[response.statusCode] ?? '', headers: response.headers, body: json };
+    })().finally(() => {
+      clearTimeout(timer);
+      release();
+    });
+    // A request still unwritten at the deadline is answered now, as not sent: the pool only
+    // notices the abort once the connect ends (by its connect timeout, the same deadline).
+    const unwrittenAtDeadline = new Promise<never>((_resolve, reject) => {
+      deadline.signal.addEventListener('abort', () => {
+        if (!progress.written) reject(new NotWrittenByDeadline());
+      });
+    });
+    answered.catch(() => {}); // its failure is reported through the race below, or not at all
+    return Promise.race([answered, unwrittenAtDeadline]);
+  }
+
+  /** Reads at most maxResponseBytes, then parses JSON (depth-bounded); a non-JSON body becomes NOT_JSON. */
   private async readJson(response: Dispatcher.ResponseData, method: string): Promise<unknown> {
     const limit = this.options.maxResponseBytes;
     const declared = Number(response.headers['content-length']);
@@ -190,34 +270,29 @@ export class UpstreamClient {
     }
     if (size === 0) return NOT_JSON;
     try {
-      return JSON.parse(Buffer.concat(chunks, size).toString('utf8')) as unknown;
+      return parseJsonBounded(Buffer.concat(chunks, size));
     } catch {
       return NOT_JSON;
     }
   }
 
-  private transportError(error: unknown, method: string, timedOut: boolean, status: number | null): UpstreamError {
-    const mayHaveBeenProcessed = method !== 'GET';
-    if (timedOut) {
-      return new UpstreamError('timeout', `no complete upstream answer within ${this.options.timeoutMs} ms`, {
-        status,
-        requestMayHaveBeenProcessed: mayHaveBeenProcessed,
-        cause: error,
-      });
+  /**
+   * Maps a failure without an HTTP answer. Only a request written to a socket may have been
+   * processed (and only a POST matters); every failure before that has a known outcome.
+   */
+  private transportError(error: unknown, method: string, progress: CallProgress): UpstreamError {
+    const sent = { status: progress.status, requestMayHaveBeenProcessed: progress.written && method !== 'GET', cause: error };
+    if (error instanceof SlotWaitExpired) {
+      return new UpstreamError('timeout', `${error.message}; the request was not sent`, sent);
+    }
+    if (progress.timedOut) {
+      return new UpstreamError('timeout', `no complete upstream answer within ${this.options.timeoutMs} ms`, sent);
     }
     if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
-      return new UpstreamError('timeout', 'upstream answer timed out', {
-        status,
-        requestMayHaveBeenProcessed: mayHaveBeenProcessed,
-        cause: error,
-      });
+      return new UpstreamError('timeout', 'upstream answer timed out', sent);
     }
     const code = (error as { code?: string } | null)?.code ?? '';
-    return new UpstreamError('unavailable', `upstream unreachable (${code || 'transport error'})`, {
-      status,
-      requestMayHaveBeenProcessed: mayHaveBeenProcessed && !NOT_SENT_CODES.has(code),
-      cause: error,
-    });
+    return new UpstreamError('unavailable', `upstream unreachable (${code || 'transport error'})`, sent);
   }
 
   private notify(info: UpstreamResponseInfo, callObserver: UpstreamCallObserver | undefined): void {

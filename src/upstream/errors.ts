@@ -11,10 +11,30 @@ export type UpstreamErrorKind =
   | 'unavailable' // connection refused/reset, DNS failure, 5xx
   | 'bad_response'; // 3xx, or a 2xx body that is not the JSON promised
 
+/** One 422 key and its messages, in the upstream's order. */
+export interface UpstreamFieldMessages {
+  field: string;
+  messages: string[];
+}
+
+/** A Laravel 422 body, bounded (VALIDATION_BOUNDS): `omitted` counts what was left out. */
 export interface LaravelValidationBody {
   message: string;
-  errors: Record<string, string[]>;
+  errors: UpstreamFieldMessages[];
+  /** Keys beyond `maxFields`, and messages beyond `maxMessagesPerField` within the keys kept. */
+  omitted: { fields: number; messages: number };
 }
+
+/**
+ * What the gateway keeps of a 422 body. Generous for a real form (a handful of fields, one or
+ * two messages each), small enough that a hostile 422 costs a bounded answer and bounded work.
+ */
+export const VALIDATION_BOUNDS = {
+  maxFields: 50,
+  maxMessagesPerField: 10,
+  /** Characters kept of a key or a message; longer ones end in an ellipsis. */
+  maxTextLength: 500,
+} as const;
 
 export class UpstreamError extends Error {
   readonly kind: UpstreamErrorKind;
@@ -50,13 +70,13 @@ export class UpstreamError extends Error {
 }
 
 /** Statuses the upstream documents as refusals: nothing was created. */
-const DOCUMENTED_REFUSALS: Record<number, UpstreamErrorKind> = {
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  422: 'validation',
-  429: 'rate_limited',
-};
+const DOCUMENTED_REFUSALS = new Map<number, UpstreamErrorKind>([
+  [401, 'unauthorized'],
+  [403, 'forbidden'],
+  [404, 'not_found'],
+  [422, 'validation'],
+  [429, 'rate_limited'],
+]);
 
 /**
  * Maps a non-2xx status (with its already-read body) to an UpstreamError.
@@ -68,13 +88,14 @@ export function mapUpstreamStatus(
   headers: { retryAfter?: string | undefined; statusText?: string },
   now: () => number = Date.now,
 ): UpstreamError {
-  const refusal = DOCUMENTED_REFUSALS[status];
+  const refusal = DOCUMENTED_REFUSALS.get(status);
   if (refusal === 'validation') {
     return new UpstreamError('validation', `upstream refused the input (${status})`, {
       status,
       validation: readLaravelValidation(body) ?? {
         message: headers.statusText || 'Unprocessable Content',
-        errors: {},
+        errors: [],
+        omitted: { fields: 0, messages: 0 },
       },
     });
   }
@@ -98,32 +119,68 @@ export function mapUpstreamStatus(
   });
 }
 
-/** Accepts `{message, errors: {field: [msg...]}}`; anything else is not the Laravel shape. */
+/**
+ * Accepts `{message, errors: {field: [msg...]}}`; anything else is not the Laravel shape.
+ * Keys are read as own properties in the upstream's order ("constructor" and "__proto__" are
+ * field names like any other), and the walk stops at the bounds: a 422 with 100k keys costs
+ * VALIDATION_BOUNDS.maxFields iterations plus one count.
+ */
 export function readLaravelValidation(body: unknown): LaravelValidationBody | null {
-  if (!isPlainObject(body) || !isPlainObject(body.errors)) return null;
-  const errors: Record<string, string[]> = {};
-  for (const [field, messages] of Object.entries(body.errors)) {
-    if (Array.isArray(messages)) {
-      errors[field] = messages.filter((m): m is string => typeof m === 'string');
-    } else if (typeof messages === 'string') {
-      errors[field] = [messages];
-    }
+  if (!isPlainObject(body) || !isPlainObject(ownValue(body, 'errors'))) return null;
+  const source = body.errors as Record<string, unknown>;
+  const { maxFields, maxMessagesPerField } = VALIDATION_BOUNDS;
+  const errors: UpstreamFieldMessages[] = [];
+  const omitted = { fields: 0, messages: 0 };
+  let visited = 0;
+  for (const field in source) {
+    if (!Object.hasOwn(source, field)) continue;
+    if (errors.length === maxFields) break;
+    visited++;
+    const raw = source[field];
+    const strings = (Array.isArray(raw) ? raw : [raw]).filter((m): m is string => typeof m === 'string');
+    if (!Array.isArray(raw) && strings.length === 0) continue; // neither a list nor a message: not a field error
+    omitted.messages += Math.max(0, strings.length - maxMessagesPerField);
+    errors.push({ field: boundText(field), messages: strings.slice(0, maxMessagesPerField).map(boundText) });
   }
-  const message =
-    typeof body.message === 'string' && body.message.trim() !== ''
-      ? body.message
-      : 'The given data was invalid.';
-  return { message, errors };
+  if (errors.length === maxFields) omitted.fields = Object.keys(source).length - visited;
+  const message = ownValue(body, 'message');
+  return {
+    message: typeof message === 'string' && message.trim() !== '' ? boundText(message) : 'The given data was invalid.',
+    errors,
+    omitted,
+  };
 }
 
-/** Retry-After is either delta-seconds or an HTTP-date; both become whole seconds from now. */
+function boundText(text: string): string {
+  const max = VALIDATION_BOUNDS.maxTextLength;
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The longest Retry-After the gateway passes on: a day; beyond it the value is not a useful hint. */
+export const MAX_RETRY_AFTER_SECONDS = 86_400;
+
+// HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime forms.
+const HTTP_DATE =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
+
+/**
+ * Retry-After is either delta-seconds (digits only) or an HTTP-date; both become whole seconds
+ * from now, capped at MAX_RETRY_AFTER_SECONDS. Anything else ("1.5", "soon") is no hint at all.
+ */
 export function parseRetryAfter(value: string | undefined, now: () => number = Date.now): number | null {
   if (value === undefined) return null;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return null;
-  return Math.max(0, Math.ceil((date - now()) / 1000));
+  let seconds: number;
+  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
+  else if (HTTP_DATE.test(trimmed)) seconds = Math.ceil((Date.parse(trimmed) - now()) / 1000);
+  else return null;
+  if (Number.isNaN(seconds)) return null;
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, seconds));
+}
+
+/** obj[key] when obj has it as an own property: upstream JSON never reaches Object.prototype. */
+export function ownValue(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

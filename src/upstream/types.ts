@@ -71,7 +71,12 @@ export interface UpstreamCallOptions {
   token: string;
   /** Extra headers for tracing/correlation (x-request-id, traceparent); never credentials. */
   headers?: Record<string, string>;
-  signal?: AbortSignal;
+  /**
+   * performance.now() time by which the caller needs the answer: the call waits for a free
+   * connection only while a whole deadline (UPSTREAM_TIMEOUT_MS) still fits before it, and is
+   * not sent otherwise. Unset: the wait is bounded by UPSTREAM_QUEUE_TIMEOUT_MS alone.
+   */
+  answerBy?: number;
   /** Told of each call made with these options, for per-request logs and spans (onResponse observers hear every call). */
   recorder?: UpstreamCallRecorder;
 }

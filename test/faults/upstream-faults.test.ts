@@ -145,6 +145,9 @@ describe('statuses outside the documented answers', () => {
     ['504', { status: 504, body: { message: 'timeout' } }, unknown('UPSTREAM_UNAVAILABLE')],
     ['429 without Retry-After', { status: 429 }, { code: 'RATE_LIMITED', outcomeUnknown: false }],
     ['429 with Retry-After', { status: 429, headers: { 'retry-after': '17' } }, { code: 'RATE_LIMITED', outcomeUnknown: false, retryAfter: 17 }],
+    ['429 with Retry-After: 1.5 (not delta-seconds)', { status: 429, headers: { 'retry-after': '1.5' } }, { code: 'RATE_LIMITED', outcomeUnknown: false }],
+    ['429 with a 20-digit Retry-After: capped at a day', { status: 429, headers: { 'retry-after': '9'.repeat(20) } }, { code: 'RATE_LIMITED', outcomeUnknown: false, retryAfter: 86_400 }],
+    ['429 with a Retry-After date years ahead: capped at a day', { status: 429, headers: { 'retry-after': 'Fri, 01 Jan 2100 00:00:00 GMT' } }, { code: 'RATE_LIMITED', outcomeUnknown: false, retryAfter: 86_400 }],
   ])('%s', async (_label, response, expected) => expectFault(response, expected));
 });
 
