@@ -2,6 +2,7 @@
 // is shared between callers, because callers carry different tokens.
 
 import type { GatewayConfig } from './config.js';
+import type { Idempotency } from './idempotency/index.js';
 import { createChallengeLoader } from './loaders/challenge-loader.js';
 import type { ChallengeLoader } from './loaders/challenge-loader.js';
 import type { RequestTelemetry } from './telemetry/request-telemetry.js';
@@ -17,6 +18,8 @@ export interface GatewayContext {
   telemetry: RequestTelemetry;
   /** Every challenge read of this request goes through it; null without a token (nothing may be read). */
   challengeLoader: ChallengeLoader | null;
+  /** Runs keyed awards at most once per idempotency key (shared by every request of the gateway). */
+  idempotency: Idempotency;
 }
 
 /** The context of one GraphQL request: what the request brings, plus its own loaders. */

@@ -13,6 +13,7 @@ import {
 import type { FieldErrorShape } from './errors.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
 import { mapConcurrent } from '../concurrency.js';
+import { IDEMPOTENCY_KEY_RULE, isReplayed, isValidIdempotencyKey, withIdempotency } from '../idempotency/index.js';
 import { upstreamCall } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { UpstreamError } from '../upstream/errors.js';
@@ -38,12 +39,18 @@ export const AddChallengeHistoryInput = builder.inputType('AddChallengeHistoryIn
     score: t.float({ required: true }),
     message: t.string(),
     challengeId: t.id({ description: 'The challenge completed; a positive integer id.' }),
+    idempotencyKey: t.string({
+      description:
+        'Names this intended award (a random UUID, reused on every retry of it): a repeat with the same key and ' +
+        'arguments answers the first request\'s outcome instead of awarding again. 1-255 printable ASCII characters ' +
+        'without spaces. Never sent upstream.',
+    }),
   }),
 });
 
 export interface AddChallengeHistoryArgs {
   ambassadorId: string;
-  input: { points: number; score: number; message?: string | null; challengeId?: string | null };
+  input: { points: number; score: number; message?: string | null; challengeId?: string | null; idempotencyKey?: string | null };
 }
 
 /** Where each upstream field name came from in the operation, for FieldError.path. */
@@ -73,15 +80,18 @@ export async function addChallengeHistory(
   if (input.challengeId != null && challengeId === null) {
     refused.push({ field: 'challenge_id', path: ['input', 'challengeId'], messages: [`challengeId ${INVALID_ID_MESSAGE}.`] });
   }
+  if (input.idempotencyKey != null && !isValidIdempotencyKey(input.idempotencyKey)) {
+    refused.push({ field: 'idempotencyKey', path: ['input', 'idempotencyKey'], messages: [IDEMPOTENCY_KEY_RULE] });
+  }
   if (id === null || refused.length > 0) {
     throw new ValidationError(refused.map((f) => f.messages[0]).join(' '), refused);
   }
 
+  const { token } = ctx;
+  const award = { ambassadorId: id, points: input.points, score: input.score, message: input.message ?? null, challengeId };
   try {
-    return await ctx.upstream.addChallengeHistory(
-      id,
-      { points: input.points, score: input.score, message: input.message, challengeId },
-      upstreamCall(ctx, ctx.token),
+    return await withIdempotency({ ...ctx, token }, input.idempotencyKey, award, () =>
+      ctx.upstream.addChallengeHistory(id, award, upstreamCall(ctx, token)),
     );
   } catch (error) {
     if (error instanceof UpstreamError && error.kind === 'not_found') {
@@ -94,11 +104,25 @@ export async function addChallengeHistory(
   }
 }
 
+/** The field builder of an object type whose parent is a ChallengeHistoryRecord (the success type's fields). */
+type ResultFieldBuilder = Parameters<
+  NonNullable<Parameters<ReturnType<typeof builder.objectRef<ChallengeHistoryRecord>>['implement']>[0]['fields']>
+>[0];
+
 /** Shared by every field whose result is AddChallengeHistoryResult, so they name one union. */
 export const addChallengeHistoryErrors = {
   types: [AmbassadorNotFoundError, ValidationError],
   union: { name: 'AddChallengeHistoryResult' },
-  result: { name: 'AddChallengeHistorySuccess' },
+  result: {
+    name: 'AddChallengeHistorySuccess',
+    fields: (t: ResultFieldBuilder) => ({
+      replayed: t.boolean({
+        nullable: false,
+        description: 'True when this is the recorded answer of an earlier request with the same idempotencyKey (no new award).',
+        resolve: (record: ChallengeHistoryRecord) => isReplayed(record),
+      }),
+    }),
+  },
   dataField: { name: 'challengeHistory' },
 };
 
