@@ -13,6 +13,7 @@ import type { ChallengeHistoryRecord } from '../upstream/types.js';
 
 export { Idempotency, isReplayed } from './idempotency.js';
 export { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from './keys.js';
+export type { AwardArguments } from './keys.js';
 
 /** Past the upstream deadline, the in-flight mark lives this much longer than the store's own calls may take. */
 const MARK_MARGIN_MS = 1000;

@@ -14,6 +14,7 @@ import type { FieldErrorShape } from './errors.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
 import { mapConcurrent } from '../concurrency.js';
 import { IDEMPOTENCY_KEY_RULE, isReplayed, isValidIdempotencyKey, withIdempotency } from '../idempotency/index.js';
+import type { AwardArguments } from '../idempotency/index.js';
 import { upstreamCall } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { UpstreamError } from '../upstream/errors.js';
@@ -89,10 +90,13 @@ export async function addChallengeHistory(
 
   const { token } = ctx;
   const award = { ambassadorId: id, points: input.points, score: input.score, message: input.message ?? null, challengeId };
+  return withIdempotency({ ...ctx, token }, input.idempotencyKey, award, () => postAward(ctx, token, ambassadorId, award));
+}
+
+/** The upstream POST (never retried) and the mapping of its answer to typed results and coded errors. */
+async function postAward(ctx: GatewayContext, token: string, ambassadorId: string, award: AwardArguments): Promise<ChallengeHistoryRecord> {
   try {
-    return await withIdempotency({ ...ctx, token }, input.idempotencyKey, award, () =>
-      ctx.upstream.addChallengeHistory(id, award, upstreamCall(ctx, token)),
-    );
+    return await ctx.upstream.addChallengeHistory(award.ambassadorId, award, upstreamCall(ctx, token));
   } catch (error) {
     if (error instanceof UpstreamError && error.kind === 'not_found') {
       throw new AmbassadorNotFoundError(ambassadorId);
