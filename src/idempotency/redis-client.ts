@@ -9,8 +9,8 @@ import type { Logger } from '../logging.js';
 export interface RedisConnection {
   redis: Redis;
   /**
-   * Resolves once the first connection is up, or REDIS_TIMEOUT_MS after start-up: commands sent
-   * before it would be refused (no offline queue), so the first requests wait for it.
+   * Resolves once the first connection is up, or at the connect timeout (REDIS_TIMEOUT_MS, at least
+   * a second): commands sent before it would be refused (no offline queue), so the first requests wait for it.
    */
   firstConnection: Promise<void>;
   close(): Promise<void>;
@@ -20,9 +20,10 @@ export interface RedisConnection {
 const reconnectDelayMs = (attempt: number) => Math.min(50 * attempt, 1000);
 
 export function connectRedis(url: URL, timeoutMs: number, logger: Logger): RedisConnection {
+  const connectTimeoutMs = Math.max(timeoutMs, 1000);
   const redis = new Redis(url.href, {
     commandTimeout: timeoutMs,
-    connectTimeout: Math.max(timeoutMs, 1000),
+    connectTimeout: connectTimeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: reconnectDelayMs,
@@ -38,7 +39,7 @@ export function connectRedis(url: URL, timeoutMs: number, logger: Logger): Redis
     down = false;
   });
   const firstConnection = new Promise<void>((resolve) => {
-    const timer = setTimeout(done, timeoutMs);
+    const timer = setTimeout(done, connectTimeoutMs);
     timer.unref();
     function done() {
       clearTimeout(timer);
