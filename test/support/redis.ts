@@ -10,6 +10,8 @@ export interface TestRedis {
   /** redis://127.0.0.1:PORT */
   url: string;
   port: number;
+  /** The server process's pid (for CPU figures); null while stopped. */
+  pid(): number | null;
   /** Stops the server (its data goes with it: persistence is off). */
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
@@ -49,6 +51,7 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     stop,
     start,
+    pid: () => child?.pid ?? null,
     freeze: () => void child?.kill('SIGSTOP'),
     thaw: () => void child?.kill('SIGCONT'),
   };
