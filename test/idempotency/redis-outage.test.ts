@@ -70,7 +70,7 @@ describe.skipIf(!redisAvailable)('Redis outages', () => {
         thawed = true;
         redis.thaw();
         resolve();
-      }, 20 * REDIS_TIMEOUT_MS),
+      }, 10 * REDIS_TIMEOUT_MS),
     );
     const refused = await keyedAdd(gw, key);
     const answeredWhileFrozen = !thawed;

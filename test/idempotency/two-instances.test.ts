@@ -25,7 +25,7 @@ describe.skipIf(!redisAvailable)('two instances on one Redis', () => {
     upstream = await startScriptableUpstream();
     const env = { UPSTREAM_URL: upstream.url.href, REDIS_URL: redis.url, UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), REDIS_TIMEOUT_MS: '300' };
     [a, b] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
-  }, 40_000);
+  }, 90_000);
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
     await upstream?.close();

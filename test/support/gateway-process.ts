@@ -28,7 +28,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   const output: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
   const url = await new Promise<URL>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway process did not start:\n${output.join('')}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`gateway process did not start:\n${output.join('')}`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       const match = LISTENING.exec(chunk.toString('utf8'));
       if (match) {
