@@ -51,7 +51,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     if (entry?.record.attempt !== claim.attempt) return;
     this.started.delete(key);
     if (outcome === null) return;
-    const bytes = key.length + JSON.stringify(outcome).length;
+    const bytes = key.length + Buffer.byteLength(JSON.stringify(outcome));
     this.evict(bytes);
     this.settled.set(key, { ...entry, record: { ...entry.record, outcome }, expiresAt: this.now() + recordMs, bytes });
     this.bytes += bytes;
