@@ -145,6 +145,17 @@ class EnvReader {
     return value as T;
   }
 
+  /** Printable ASCII without spaces, at most 100 characters (it begins every Redis key). */
+  keyPrefix(name: string, fallback: string): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^[\x21-\x7E]{1,100}$/.test(value)) {
+      this.problems.push(`${name} must be at most 100 printable ASCII characters without spaces`);
+      return fallback;
+    }
+    return value;
+  }
+
   /** redis:// or rediss:// (credentials allowed: the URL is never logged). */
   redisUrl(name: string): URL | null {
     const value = this.raw(name);
@@ -237,7 +248,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxKeys: read.integer('IDEMPOTENCY_MAX_KEYS', 100_000, { min: 1, max: 10_000_000 }),
       maxBytes: read.integer('IDEMPOTENCY_MAX_BYTES', 256 * 1024 * 1024, { min: 1024 * 1024, max: 16 * 1024 * 1024 * 1024 }),
       redisUrl: read.redisUrl('REDIS_URL'),
-      redisKeyPrefix: read.raw('REDIS_KEY_PREFIX') ?? 'challenge-gateway:',
+      redisKeyPrefix: read.keyPrefix('REDIS_KEY_PREFIX', 'challenge-gateway:'),
       redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 500, { min: 10, max: 60_000 }),
       apqMaxDocumentBytes: read.integer('APQ_MAX_DOCUMENT_BYTES', 64 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
       apqMaxBytes: read.integer('APQ_MAX_BYTES', 16 * 1024 * 1024, { min: 64 * 1024, max: 4 * 1024 * 1024 * 1024 }),

@@ -159,9 +159,11 @@ test('idempotency and shared store: documented defaults, the variables read, bad
     REDIS_URL: 'http://cache:6379',
     REDIS_TIMEOUT_MS: '5',
     APQ_MAX_DOCUMENT_BYTES: 'big',
+    REDIS_KEY_PREFIX: 'x'.repeat(101),
   });
-  expect(problems).toHaveLength(5);
-  expect(problems.join('\n')).toMatch(/IDEMPOTENCY_TTL_S[\s\S]*IDEMPOTENCY_MAX_KEYS[\s\S]*REDIS_URL must be a redis:\/\/[\s\S]*REDIS_TIMEOUT_MS[\s\S]*APQ_MAX_DOCUMENT_BYTES/);
+  expect(problems).toHaveLength(6);
+  expect(problems.join('\n')).toMatch(/IDEMPOTENCY_TTL_S[\s\S]*IDEMPOTENCY_MAX_KEYS[\s\S]*REDIS_KEY_PREFIX[\s\S]*REDIS_TIMEOUT_MS[\s\S]*APQ_MAX_DOCUMENT_BYTES/);
+  expect(problems.join('\n')).toContain('REDIS_URL must be a redis:// or rediss:// URL');
   expect(problems.join('\n')).not.toContain('secret');
   // A record must outlive the in-flight mark.
   expect(problemsOf({ IDEMPOTENCY_TTL_S: '60', UPSTREAM_TIMEOUT_MS: '30000' })).toEqual([
