@@ -1,10 +1,13 @@
 // The keyed award as the idempotency tests send it, and the stores they run against.
 
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { startGateway } from '../support/gateway.js';
 import type { GraphQLResponse, TestGateway } from '../support/gateway.js';
 import { hasRedisServer, startRedis } from '../support/redis.js';
 import type { TestRedis } from '../support/redis.js';
+import { startScriptableUpstream } from '../support/scriptable-upstream.js';
+import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
 export const KEYED_ADD = /* GraphQL */ `
   mutation KeyedAdd($ambassadorId: ID!, $input: AddChallengeHistoryInput!) {
@@ -75,4 +78,20 @@ if (!redisAvailable) console.warn('redis-server is not installed (.ci/run instal
 
 export function startKeyedGateway(upstreamUrl: URL, env: Record<string, string>): Promise<TestGateway> {
   return startGateway({ upstreamUrl, env: { UPSTREAM_TIMEOUT_MS: '1000', ...env } });
+}
+
+/** A redis-server, a scriptable upstream and a gateway on both, for the tests of one describe block. */
+export function useRedisGateway(env: Record<string, string> = {}): { redis: TestRedis; upstream: ScriptableUpstream; gw: TestGateway } {
+  const fixture = {} as { redis: TestRedis; upstream: ScriptableUpstream; gw: TestGateway };
+  beforeAll(async () => {
+    fixture.redis = await startRedis();
+    fixture.upstream = await startScriptableUpstream();
+    fixture.gw = await startKeyedGateway(fixture.upstream.url, { REDIS_URL: fixture.redis.url, ...env });
+  });
+  afterAll(async () => {
+    await fixture.gw?.close();
+    await fixture.upstream?.close();
+    await fixture.redis?.stop();
+  });
+  return fixture;
 }

@@ -3,45 +3,29 @@
 
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { TEST_TOKEN } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
 import { eventually, gate } from '../support/operations.js';
-import { startRedis } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
-import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { keyedAdd, newKey, redisAvailable, startKeyedGateway } from './keyed.js';
+import { challengeHistoryBody } from '../support/scriptable-upstream.js';
+import { keyedAdd, newKey, redisAvailable, useRedisGateway } from './keyed.js';
 
 describe.skipIf(!redisAvailable)('Redis store', () => {
-  let redis: TestRedis;
-  let upstream: ScriptableUpstream;
-  let gw: TestGateway;
-  beforeAll(async () => {
-    redis = await startRedis();
-    upstream = await startScriptableUpstream();
-    gw = await startKeyedGateway(upstream.url, { REDIS_URL: redis.url });
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-    await redis?.stop();
-  });
+  const fx = useRedisGateway();
 
   test('the mark and the record exist before the POST leaves; the record holds a hash of the token, never the token', async () => {
-    const client = new Redis(redis.url);
+    const client = new Redis(fx.redis.url);
     try {
       const answer = gate();
       const seenAtUpstream: string[][] = [];
-      upstream.respondWith(async () => {
-        seenAtUpstream.push(await client.keys(`${gw.config.idempotency.redisKeyPrefix}*${key}`));
+      fx.upstream.respondWith(async () => {
+        seenAtUpstream.push(await client.keys(`${fx.gw.config.idempotency.redisKeyPrefix}*${key}`));
         await answer.opened;
         return { status: 201, body: challengeHistoryBody() };
       });
       const key = newKey();
-      const pending = keyedAdd(gw, key);
+      const pending = keyedAdd(fx.gw, key);
       await eventually(() => seenAtUpstream.length === 1);
-      const prefix = gw.config.idempotency.redisKeyPrefix;
+      const prefix = fx.gw.config.idempotency.redisKeyPrefix;
       expect(seenAtUpstream[0]!.sort()).toEqual([`${prefix}idempotency-mark:${key}`, `${prefix}idempotency:${key}`]);
       answer.open();
       await pending;
