@@ -22,6 +22,7 @@ import {
   freePort,
   peakRssMiB,
 } from './shared.js';
+import { keyedBench, printKeyedTable } from './keyed.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -204,6 +205,8 @@ async function main(): Promise<void> {
   for (const child of [floor, apollo, baseline]) child?.kill('SIGTERM');
   await stopGateway(gateway);
   const batch = process.env.BENCH_SKIP_BATCH === '1' ? null : await batchBench();
+  const keyed =
+    process.env.BENCH_SKIP_KEYED === '1' ? null : await keyedBench((port, env) => startGatewayProcess(port, upstreamUrl, undefined, env), stopGateway);
 
   const results = {
     date: new Date().toISOString(),
@@ -213,12 +216,14 @@ async function main(): Promise<void> {
     ratios,
     targetsMet,
     batch,
+    keyed,
   };
   writeFileSync(new URL('../../bench/results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
   printTable(results);
+  if (keyed) printKeyedTable(keyed);
 }
 
-function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main.js'): ChildProcess {
+function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main.js', env: Record<string, string> = {}): ChildProcess {
   return startProcess(
     main,
     {
@@ -230,6 +235,7 @@ function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main
       GRAPHQL_MAX_ALIASES: '500',
       GRAPHQL_MAX_ROOT_FIELDS: '500',
       GRAPHQL_MAX_TOKENS: '100000',
+      ...env,
     },
     PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${new URL('../../bench/profiles', import.meta.url).pathname}`] : [],
   );

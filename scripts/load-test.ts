@@ -3,6 +3,7 @@
 // that answers in 20-50 ms and fails 1% of calls in the documented ways. It prints counts by
 // outcome and exits 1 if any response is neither the success nor a documented error, or if
 // memory after the run (after GC) has not come back near where it started.
+// `MODE=keyed npm run load-test`: retrying clients with idempotency keys (scripts/load-test-keyed.ts).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
@@ -145,4 +146,9 @@ function classify(status: number, body: unknown): string {
   return `unexpected: ${status} ${JSON.stringify(body).slice(0, 200)}`;
 }
 
-await main();
+if (process.env.MODE === 'keyed') {
+  const { runKeyedLoadTest } = await import('./load-test-keyed.js');
+  await runKeyedLoadTest();
+} else {
+  await main();
+}

@@ -67,16 +67,17 @@ export class UpstreamFanOut {
     return true;
   }
 
-  /** A POST: not sent once the upstream refused one of this request's (it answers that refusal, unsent). */
-  post<R>(call: () => Promise<R>): Promise<R> {
-    return this.posts(() => this.all(() => this.unlessTokenRefused(call)));
+  /** Runs `work` (which sends at most one POST, through unlessTokenRefused) in one of the request's POST slots. */
+  postSlot<R>(work: () => Promise<R>): Promise<R> {
+    return this.posts(() => this.all(work));
   }
 
   get<R>(call: () => Promise<R>): Promise<R> {
     return this.gets(() => this.all(call));
   }
 
-  private async unlessTokenRefused<R>(call: () => Promise<R>): Promise<R> {
+  /** Sends a POST unless the upstream refused one of this request's (then it answers that refusal, unsent). */
+  async unlessTokenRefused<R>(call: () => Promise<R>): Promise<R> {
     if (this.tokenRefusal) throw notSent(this.tokenRefusal);
     try {
       return await call();

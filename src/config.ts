@@ -51,6 +51,27 @@ export interface GatewayConfig {
   introspection: boolean;
   /** "Did you mean ...?" suggestions in validation errors; off by default in production. */
   fieldSuggestions: boolean;
+  /** Idempotency keys of awards, and the store they and automatic persisted queries live in. */
+  idempotency: IdempotencySettings;
+}
+
+export interface IdempotencySettings {
+  /** How long a finished key's record is kept (IDEMPOTENCY_TTL_S). */
+  ttlSeconds: number;
+  /** Most keys the in-memory store holds (IDEMPOTENCY_MAX_KEYS); ignored with Redis. */
+  maxKeys: number;
+  /** Most bytes of recorded answers the in-memory store holds (IDEMPOTENCY_MAX_BYTES); ignored with Redis. */
+  maxBytes: number;
+  /** Shared store (REDIS_URL); null = in memory, per process. */
+  redisUrl: URL | null;
+  /** Prefix of every Redis key the gateway writes. */
+  redisKeyPrefix: string;
+  /** Longest wait for one Redis command, and for the first connection at start-up. */
+  redisTimeoutMs: number;
+  /** Largest document stored as an automatic persisted query; larger ones run but are not stored. */
+  apqMaxDocumentBytes: number;
+  /** Most bytes of documents the in-memory APQ store holds; the oldest go first. */
+  apqMaxBytes: number;
 }
 
 export interface RequestLimits {
@@ -132,6 +153,29 @@ class EnvReader {
     return value as T;
   }
 
+  /** Printable ASCII without spaces, at most 100 characters (it begins every Redis key). */
+  keyPrefix(name: string, fallback: string): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^[\x21-\x7E]{1,100}$/.test(value)) {
+      this.problems.push(`${name} must be at most 100 printable ASCII characters without spaces`);
+      return fallback;
+    }
+    return value;
+  }
+
+  /** redis:// or rediss:// (credentials allowed: the URL is never logged). */
+  redisUrl(name: string): URL | null {
+    const value = this.raw(name);
+    if (value === undefined) return null;
+    const url = URL.canParse(value) ? new URL(value) : null;
+    if (url?.protocol !== 'redis:' && url?.protocol !== 'rediss:') {
+      this.problems.push(`${name} must be a redis:// or rediss:// URL`);
+      return null;
+    }
+    return url;
+  }
+
   httpUrl(name: string): URL | null {
     const value = this.raw(name);
     if (value === undefined) return null;
@@ -208,6 +252,16 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     // Open while developing (GraphiQL, codegen), closed in production unless asked for.
     introspection: read.boolean('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     fieldSuggestions: read.boolean('GRAPHQL_FIELD_SUGGESTIONS', nodeEnv !== 'production'),
+    idempotency: {
+      ttlSeconds: read.integer('IDEMPOTENCY_TTL_S', 86_400, { min: 60, max: 30 * 86_400 }),
+      maxKeys: read.integer('IDEMPOTENCY_MAX_KEYS', 100_000, { min: 1, max: 10_000_000 }),
+      maxBytes: read.integer('IDEMPOTENCY_MAX_BYTES', 256 * 1024 * 1024, { min: 1024 * 1024, max: 16 * 1024 * 1024 * 1024 }),
+      redisUrl: read.redisUrl('REDIS_URL'),
+      redisKeyPrefix: read.keyPrefix('REDIS_KEY_PREFIX', 'challenge-gateway:'),
+      redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 500, { min: 10, max: 60_000 }),
+      apqMaxDocumentBytes: read.integer('APQ_MAX_DOCUMENT_BYTES', 64 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
+      apqMaxBytes: read.integer('APQ_MAX_BYTES', 16 * 1024 * 1024, { min: 64 * 1024, max: 4 * 1024 * 1024 * 1024 }),
+    },
   };
   const config: GatewayConfig = {
     ...settings,
@@ -218,6 +272,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   };
   if (nodeEnv === 'production' && !config.upstreamUrl && read.raw('UPSTREAM_URL') === undefined) {
     read.problems.push('UPSTREAM_URL is required when NODE_ENV=production (without it the gateway would serve the in-memory sandbox).');
+  }
+  if (config.idempotency.ttlSeconds * 1000 <= 2 * config.upstreamTimeoutMs) {
+    // A record must outlive the in-flight mark (the upstream deadline plus a margin), or an unknown outcome would be forgotten.
+    read.problems.push('IDEMPOTENCY_TTL_S must be longer than twice UPSTREAM_TIMEOUT_MS');
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

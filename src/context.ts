@@ -4,6 +4,7 @@
 
 import { UpstreamFanOut } from './concurrency.js';
 import type { GatewayConfig } from './config.js';
+import type { Idempotency } from './idempotency/index.js';
 import { createChallengeLoader } from './loaders/challenge-loader.js';
 import type { ChallengeLoader } from './loaders/challenge-loader.js';
 import type { RequestTelemetry } from './telemetry/request-telemetry.js';
@@ -21,6 +22,8 @@ export interface GatewayContext {
   challengeLoader: ChallengeLoader | null;
   /** The HTTP request's call budget, concurrency limit and token-refusal stop: every upstream call goes through it. */
   fanOut: UpstreamFanOut;
+  /** Runs keyed awards at most once per idempotency key (shared by every request of the gateway). */
+  idempotency: Idempotency;
 }
 
 // One RequestTelemetry per HTTP request on both paths (Yoga's keyed by its Request, the fast

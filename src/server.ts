@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config.js';
 import { createContext, readBearerToken } from './context.js';
 import type { GatewayContext } from './context.js';
 import { Admissions, withFastLane } from './fast-lane.js';
+import { createSharedState } from './idempotency/index.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
@@ -89,10 +90,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   upstream.onResponse(metrics.observeUpstream);
   const tracing = Tracing.fromConfig(config);
   const lifecycle = new Lifecycle();
+  const shared = createSharedState(config, { logger, onStoreUnavailable: () => metrics.idempotencyStoreUnavailable.inc() });
 
   // One context factory for Yoga and the fast lane.
   const contextOf = (authorization: string | null, telemetry: RequestTelemetry): GatewayContext =>
-    createContext({ token: readBearerToken(authorization), upstream, config, telemetry });
+    createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency });
   const admissions = new Admissions();
 
   const yoga = createYoga<Record<string, never>, GatewayContext>({
@@ -127,7 +129,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       useCsrfPrevention('/graphql'),
       lifecycle.readinessPlugin(),
       ...useOperationLimits(config),
-      ...usePersistedOperationModes(config.trustedDocuments),
+      ...usePersistedOperationModes(config, shared.redis),
       useUpstreamBudget(subgraphSchema, config),
       admissions.plugin(), // last: records only what every plugin above let through
     ],
@@ -167,6 +169,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       // Calls still waiting after the drain have no client left to answer.
       await (drained ? upstream.close() : upstream.destroy());
       await tracing?.shutdown();
+      await shared.close();
     },
   };
 }

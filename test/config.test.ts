@@ -145,3 +145,44 @@ test('upstream queue wait: UPSTREAM_QUEUE_TIMEOUT_MS (5000), a whole number from
     'UPSTREAM_QUEUE_TIMEOUT_MS must be a whole number from 0 to 600000, got "600001"',
   ]);
 });
+
+test('idempotency and shared store: documented defaults, the variables read, bad values one line each', () => {
+  expect(loadConfig({}).idempotency).toEqual({
+    ttlSeconds: 86_400,
+    maxKeys: 100_000,
+    maxBytes: 256 * 1024 * 1024,
+    redisUrl: null,
+    redisKeyPrefix: 'challenge-gateway:',
+    redisTimeoutMs: 500,
+    apqMaxDocumentBytes: 64 * 1024,
+    apqMaxBytes: 16 * 1024 * 1024,
+  });
+  const set = loadConfig({
+    IDEMPOTENCY_TTL_S: '3600',
+    IDEMPOTENCY_MAX_KEYS: '10',
+    REDIS_URL: 'redis://:secret@cache:6380/2',
+    REDIS_KEY_PREFIX: 'eu:',
+    REDIS_TIMEOUT_MS: '250',
+    APQ_MAX_DOCUMENT_BYTES: '4096',
+    APQ_MAX_BYTES: '1048576',
+  }).idempotency;
+  expect(set).toMatchObject({ ttlSeconds: 3600, maxKeys: 10, redisKeyPrefix: 'eu:', redisTimeoutMs: 250, apqMaxDocumentBytes: 4096, apqMaxBytes: 1048576 });
+  expect(set.redisUrl?.host).toBe('cache:6380');
+
+  const problems = problemsOf({
+    IDEMPOTENCY_TTL_S: '0',
+    IDEMPOTENCY_MAX_KEYS: '99999999999',
+    REDIS_URL: 'http://cache:6379',
+    REDIS_TIMEOUT_MS: '5',
+    APQ_MAX_DOCUMENT_BYTES: 'big',
+    REDIS_KEY_PREFIX: 'x'.repeat(101),
+  });
+  expect(problems).toHaveLength(6);
+  expect(problems.join('\n')).toMatch(/IDEMPOTENCY_TTL_S[\s\S]*IDEMPOTENCY_MAX_KEYS[\s\S]*REDIS_KEY_PREFIX[\s\S]*REDIS_TIMEOUT_MS[\s\S]*APQ_MAX_DOCUMENT_BYTES/);
+  expect(problems.join('\n')).toContain('REDIS_URL must be a redis:// or rediss:// URL');
+  expect(problems.join('\n')).not.toContain('secret');
+  // A record must outlive the in-flight mark.
+  expect(problemsOf({ IDEMPOTENCY_TTL_S: '60', UPSTREAM_TIMEOUT_MS: '30000' })).toEqual([
+    'IDEMPOTENCY_TTL_S must be longer than twice UPSTREAM_TIMEOUT_MS',
+  ]);
+});

@@ -7,6 +7,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type AddChallengeHistoryInput = {
   /** The challenge completed; a positive integer id. */
   challengeId?: string | number | null | undefined;
+  /** Names this intended award (a random UUID, reused on every retry of it): a repeat with the same key and arguments answers the first request's outcome instead of awarding again. 1-255 printable ASCII characters without spaces. Never sent upstream. */
+  idempotencyKey?: string | null | undefined;
   message?: string | null | undefined;
   /** Points awarded. */
   points: number;

@@ -12,6 +12,8 @@ import {
 } from './errors.js';
 import type { FieldErrorShape } from './errors.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
+import { IDEMPOTENCY_KEY_RULE, isReplayed, isValidIdempotencyKey, withIdempotency } from '../idempotency/index.js';
+import type { AwardArguments } from '../idempotency/index.js';
 import { upstreamCall } from '../context.js';
 import type { GatewayContext } from '../context.js';
 import { UpstreamError } from '../upstream/errors.js';
@@ -37,12 +39,18 @@ export const AddChallengeHistoryInput = builder.inputType('AddChallengeHistoryIn
     score: t.float({ required: true }),
     message: t.string(),
     challengeId: t.id({ description: 'The challenge completed; a positive integer id.' }),
+    idempotencyKey: t.string({
+      description:
+        'Names this intended award (a random UUID, reused on every retry of it): a repeat with the same key and ' +
+        'arguments answers the first request\'s outcome instead of awarding again. 1-255 printable ASCII characters ' +
+        'without spaces. Never sent upstream.',
+    }),
   }),
 });
 
 export interface AddChallengeHistoryArgs {
   ambassadorId: string;
-  input: { points: number; score: number; message?: string | null; challengeId?: string | null };
+  input: { points: number; score: number; message?: string | null; challengeId?: string | null; idempotencyKey?: string | null };
 }
 
 /** Where each upstream field name came from in the operation, for FieldError.path. */
@@ -80,19 +88,26 @@ export async function addChallengeHistory(
       refused.push({ field, path: [...ARGUMENT_PATHS[field]!], messages: [`${field} must be a finite number.`] });
     }
   }
+  if (input.idempotencyKey != null && !isValidIdempotencyKey(input.idempotencyKey)) {
+    refused.push({ field: 'idempotencyKey', path: ['input', 'idempotencyKey'], messages: [IDEMPOTENCY_KEY_RULE] });
+  }
   if (id === null || refused.length > 0) {
     throw new ValidationError(refused.map((f) => f.messages[0]).join(' '), refused);
   }
 
-  const token = ctx.token;
+  const { token } = ctx;
+  const award = { ambassadorId: id, points: input.points, score: input.score, message: input.message ?? null, challengeId };
+  // The request's POST slot first, then the key's claim: a claimed key's in-flight mark must not
+  // run out while the award waits behind the request's other POSTs.
+  return ctx.fanOut.postSlot(() =>
+    withIdempotency({ ...ctx, token }, input.idempotencyKey, award, () => postAward(ctx, token, ambassadorId, award)),
+  );
+}
+
+/** The upstream POST (never retried) and the mapping of its answer to typed results and coded errors. */
+async function postAward(ctx: GatewayContext, token: string, ambassadorId: string, award: AwardArguments): Promise<ChallengeHistoryRecord> {
   try {
-    return await ctx.fanOut.post(() =>
-      ctx.upstream.addChallengeHistory(
-        id,
-        { points: input.points, score: input.score, message: input.message, challengeId },
-        upstreamCall(ctx, token),
-      ),
-    );
+    return await ctx.fanOut.unlessTokenRefused(() => ctx.upstream.addChallengeHistory(award.ambassadorId, award, upstreamCall(ctx, token)));
   } catch (error) {
     if (error instanceof UpstreamError && error.kind === 'not_found') {
       throw new AmbassadorNotFoundError(ambassadorId);
@@ -104,11 +119,25 @@ export async function addChallengeHistory(
   }
 }
 
+/** The field builder of an object type whose parent is a ChallengeHistoryRecord (the success type's fields). */
+type ResultFieldBuilder = Parameters<
+  NonNullable<Parameters<ReturnType<typeof builder.objectRef<ChallengeHistoryRecord>>['implement']>[0]['fields']>
+>[0];
+
 /** Shared by every field whose result is AddChallengeHistoryResult, so they name one union. */
 export const addChallengeHistoryErrors = {
   types: [AmbassadorNotFoundError, ValidationError],
   union: { name: 'AddChallengeHistoryResult' },
-  result: { name: 'AddChallengeHistorySuccess' },
+  result: {
+    name: 'AddChallengeHistorySuccess',
+    fields: (t: ResultFieldBuilder) => ({
+      replayed: t.boolean({
+        nullable: false,
+        description: 'True when this is the recorded answer of an earlier request with the same idempotencyKey (no new award).',
+        resolve: (record: ChallengeHistoryRecord) => isReplayed(record),
+      }),
+    }),
+  },
   dataField: { name: 'challengeHistory' },
 };
 

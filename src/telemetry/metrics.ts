@@ -33,6 +33,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Keyed awards refused because the idempotency store could not answer (IDEMPOTENCY_STORE_UNAVAILABLE). */
+  readonly idempotencyStoreUnavailable = new Counter({
+    name: 'gateway_idempotency_store_unavailable_total',
+    help: 'Keyed awards refused with IDEMPOTENCY_STORE_UNAVAILABLE: the idempotency store could not answer, nothing was sent.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

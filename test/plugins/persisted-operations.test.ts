@@ -13,6 +13,7 @@ import { startGateway, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
+import { MemoryPersistedQueryStore } from '../../src/plugins/persisted-operations.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -112,4 +113,37 @@ test('trusted documents: only listed operations run, by hash; documents sent in 
   } finally {
     await gw.close();
   }
+});
+
+test('APQ: a document above APQ_MAX_DOCUMENT_BYTES runs but is not stored; the store keeps at most APQ_MAX_BYTES', async () => {
+  const gw = await startGateway({ upstreamUrl: upstream.url, env: { APQ_MAX_DOCUMENT_BYTES: '1024' } });
+  try {
+    const large = `# ${'x'.repeat(2000)}\n{ __typename }`;
+    const persistedQuery = { version: 1, sha256Hash: sha256(large) };
+    const sent = await gw.graphql({ query: large, extensions: { persistedQuery } });
+    expect(sent.body).toEqual({ data: { __typename: 'Query' } });
+    const byHash = await gw.graphql({ extensions: { persistedQuery } });
+    expect(byHash.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+
+    const small = '{ __typename }';
+    await gw.graphql({ query: small, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(small) } } });
+    const smallByHash = await gw.graphql({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(small) } } });
+    expect(smallByHash.body).toEqual({ data: { __typename: 'Query' } });
+  } finally {
+    await gw.close();
+  }
+});
+
+test('APQ memory store: the oldest documents go first once their bytes would pass the bound', async () => {
+  const store = new MemoryPersistedQueryStore(100);
+  const documents = ['a', 'b', 'c', 'd'].map((name) => `{ ${name}: __typename ${'#'.repeat(30)} }`);
+  for (const [i, document] of documents.entries()) await store.set(String(i), document);
+  expect(store.size).toBeLessThanOrEqual(100);
+  expect(await store.get('0')).toBeNull();
+  expect(await store.get('3')).toBe(documents[3]);
+  // 800 registrations of a document near the bound keep the store at the bound.
+  for (let i = 0; i < 800; i++) await store.set(`big-${i}`, 'y'.repeat(90));
+  expect(store.size).toBeLessThanOrEqual(100);
+  await store.set('too-big', 'z'.repeat(101));
+  expect(await store.get('too-big')).toBeNull();
 });

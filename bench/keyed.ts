@@ -1,0 +1,119 @@
+// The cost of an idempotency key on the hot path: CPU per request of the gateway process for an
+// award without a key, and with a fresh key per request on the memory store and on Redis (plus
+// redis-server's own CPU). Bounded by count and time; rounds interleaved, so read the ratios.
+
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'undici';
+import { startRedis } from '../test/support/redis.js';
+import { DOCUMENT, GRAPHQL_HEADERS, VARIABLES, cpuMicros, freePort } from './shared.js';
+
+const ROUNDS = 3;
+const REQUESTS_PER_ROUND = 1_500;
+const ROUND_MAX_MS = 5_000;
+const CONNECTIONS = 4;
+
+type StartGateway = (port: number, env: Record<string, string>) => ChildProcess;
+
+interface Variant {
+  name: string;
+  url: string;
+  pid: number;
+  keyed: boolean;
+  answered: number;
+  cpuMicros: number;
+  redisCpuMicros: number;
+}
+
+const body = (keyed: boolean) =>
+  JSON.stringify({
+    query: DOCUMENT,
+    operationName: 'Add',
+    variables: { ...VARIABLES, input: { ...VARIABLES.input, ...(keyed ? { idempotencyKey: randomUUID() } : {}) } },
+  });
+
+/** CONNECTIONS loops of sequential requests; answers how many succeeded. */
+async function drive(url: string, keyed: boolean, count: number): Promise<number> {
+  const target = new URL(url);
+  const deadline = performance.now() + ROUND_MAX_MS;
+  let sent = 0;
+  let ok = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      const client = new Client(target.origin, { pipelining: 1 });
+      try {
+        while (sent < count && performance.now() < deadline) {
+          sent++;
+          const response = await client.request({ method: 'POST', path: target.pathname, headers: GRAPHQL_HEADERS, body: body(keyed) });
+          const text = await response.body.text();
+          if (response.statusCode === 200 && text.includes('AddChallengeHistorySuccess')) ok++;
+        }
+      } finally {
+        await client.close();
+      }
+    }),
+  );
+  return ok;
+}
+
+async function waitUntilServing(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    if ((await drive(url, true, 1).catch(() => 0)) === 1) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+export async function keyedBench(startGateway: StartGateway, stopGateway: (child: ChildProcess) => Promise<void>) {
+  const redis = await startRedis();
+  const [memoryPort, redisPort] = await Promise.all([freePort(), freePort()]);
+  const memoryGateway = startGateway(memoryPort, {});
+  const redisGateway = startGateway(redisPort, { REDIS_URL: redis.url });
+  const variant = (name: string, port: number, child: ChildProcess, keyed: boolean): Variant => ({
+    name,
+    url: `http://127.0.0.1:${port}/graphql`,
+    pid: child.pid!,
+    keyed,
+    answered: 0,
+    cpuMicros: 0,
+    redisCpuMicros: 0,
+  });
+  const variants = [
+    variant('no key', memoryPort, memoryGateway, false),
+    variant('fresh key, memory store', memoryPort, memoryGateway, true),
+    variant('fresh key, Redis store', redisPort, redisGateway, true),
+  ];
+  try {
+    await Promise.all([waitUntilServing(variants[0]!.url), waitUntilServing(variants[2]!.url)]);
+    for (const v of variants) await drive(v.url, v.keyed, 500); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < variants.length; i++) {
+        const v = variants[(i + round) % variants.length]!;
+        const [cpu, redisCpu] = [cpuMicros(v.pid), cpuMicros(redis.pid()!)];
+        v.answered += await drive(v.url, v.keyed, REQUESTS_PER_ROUND);
+        v.cpuMicros += cpuMicros(v.pid) - cpu;
+        v.redisCpuMicros += cpuMicros(redis.pid()!) - redisCpu;
+      }
+    }
+  } finally {
+    await Promise.all([stopGateway(memoryGateway), stopGateway(redisGateway)]);
+    await redis.stop();
+  }
+  const perRequest = (micros: number, v: Variant) => Math.round(micros / Math.max(1, v.answered));
+  const unkeyed = perRequest(variants[0]!.cpuMicros, variants[0]!);
+  return variants.map((v) => ({
+    variant: v.name,
+    answered: v.answered,
+    gatewayCpuMicrosPerRequest: perRequest(v.cpuMicros, v),
+    toUnkeyed: Math.round((perRequest(v.cpuMicros, v) / unkeyed) * 100) / 100,
+    redisCpuMicrosPerRequest: v.name.includes('Redis') ? perRequest(v.redisCpuMicros, v) : null,
+  }));
+}
+
+export function printKeyedTable(rows: Awaited<ReturnType<typeof keyedBench>>): void {
+  console.log(`\nidempotency key on the hot path (${CONNECTIONS} connections, ${ROUNDS} rounds x ${REQUESTS_PER_ROUND} requests)`);
+  console.log('| variant | answered | gateway CPU µs/req | x no key | redis-server CPU µs/req |\n| --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    console.log(`| ${r.variant} | ${r.answered} | ${r.gatewayCpuMicrosPerRequest} | ${r.toUnkeyed} | ${r.redisCpuMicrosPerRequest ?? '-'} |`);
+  }
+}

@@ -1,0 +1,166 @@
+// `MODE=keyed npm run load-test`: retrying clients with idempotency keys against two gateway
+// instances on one real redis-server, with FAULT_RATE (default 1%) of upstream calls failing
+// after the upstream created the record (reset, 500, timeout, unusable 2xx) or refused (429).
+// Each client awards with a fresh key, retries every failure with the same key (to either
+// instance), sends a share of first attempts to both instances at once (a double click) and
+// repeats a share of successes. It prints the counts and exits 1 unless no key created two
+// records and records created == keys that succeeded + keys left outcomeUnknown.
+
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'undici';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logging.js';
+import { createGateway } from '../src/server.js';
+import type { Gateway } from '../src/server.js';
+import { startRedis } from '../test/support/redis.js';
+import { challengeHistoryBody, startScriptableUpstream } from '../test/support/scriptable-upstream.js';
+import type { ScriptedResponse } from '../test/support/scriptable-upstream.js';
+
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 100);
+const DURATION_S = Number(process.env.DURATION_S ?? 10);
+const FAULT_RATE = Number(process.env.FAULT_RATE ?? 0.01);
+const MAX_KEYS = 200_000; // a second bound, whatever the machine's speed
+const MAX_ATTEMPTS = 6;
+const DOUBLE_CLICK_SHARE = 0.1;
+const REPEAT_SUCCESS_SHARE = 0.1;
+const UPSTREAM_TIMEOUT_MS = 1_000;
+
+/** Faults after the record was created: the outcome is unknown to the client. */
+const AFTER_CREATING: ScriptedResponse[] = [
+  { reset: 'before-response' },
+  { status: 500, body: 'Internal Server Error' },
+  { delayMs: UPSTREAM_TIMEOUT_MS + 500 },
+  { status: 200, body: '<html>maintenance</html>' },
+];
+const REFUSAL: ScriptedResponse = { status: 429, headers: { 'retry-after': '1' } };
+
+const MUTATION = `mutation Award($input: AddChallengeHistoryInput!) {
+  addChallengeHistory(ambassadorId: "7", input: $input) {
+    __typename ... on AddChallengeHistorySuccess { replayed challengeHistory { id } } } }`;
+
+type Answer = { kind: 'success'; id: string } | { kind: 'unknown' } | { kind: 'retryable'; code: string } | { kind: 'unexpected'; text: string };
+
+export async function runKeyedLoadTest(): Promise<void> {
+  const redis = await startRedis();
+  const upstream = await startScriptableUpstream();
+  const recordsByMessage = new Map<string, number>();
+  let nextId = 1;
+  upstream.respondWith((request) => {
+    if (upstream.requests.length > 1_000) upstream.requests.length = 0; // the recorder is not what is measured
+    const roll = Math.random();
+    if (roll < FAULT_RATE / 5) return REFUSAL;
+    const message = (request.json as { message: string }).message;
+    recordsByMessage.set(message, (recordsByMessage.get(message) ?? 0) + 1);
+    const body = challengeHistoryBody({ id: nextId++, message });
+    if (roll < FAULT_RATE) return { body, ...AFTER_CREATING[Math.floor(Math.random() * AFTER_CREATING.length)]! };
+    return { status: 201, body, delayMs: 5 + Math.random() * 20 };
+  });
+
+  const env = { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', UPSTREAM_URL: upstream.url.href, REDIS_URL: redis.url };
+  const instances: Gateway[] = [];
+  const pools: { pool: Pool; path: string }[] = [];
+  for (let i = 0; i < 2; i++) {
+    const config = loadConfig({ ...env, UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), LOG_LEVEL: 'error' });
+    const gateway = createGateway(config, { logger: createLogger({ level: 'error', write: () => {} }) });
+    const url = await gateway.listen();
+    instances.push(gateway);
+    pools.push({ pool: new Pool(url.origin, { connections: CONCURRENCY, pipelining: 1 }), path: url.pathname });
+  }
+
+  const counts = new Map<string, number>();
+  const count = (what: string, n = 1) => counts.set(what, (counts.get(what) ?? 0) + n);
+  const finals = { success: 0, unknown: 0, gaveUp: 0 };
+  let keys = 0;
+  let replayMismatches = 0;
+
+  async function send(key: string, message: string): Promise<Answer> {
+    const { pool, path } = pools[Math.floor(Math.random() * pools.length)]!;
+    count('attempts');
+    try {
+      const res = await pool.request({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer load-test-token' },
+        body: JSON.stringify({ query: MUTATION, variables: { input: { points: 10, score: 1.5, message, idempotencyKey: key } } }),
+      });
+      return classify(await res.body.text());
+    } catch (error) {
+      return { kind: 'unexpected', text: `transport ${(error as Error).message}` };
+    }
+  }
+
+  async function award(): Promise<void> {
+    const key = randomUUID();
+    const message = `award-${key}`;
+    keys += 1;
+    const first = Math.random() < DOUBLE_CLICK_SHARE ? await Promise.all([send(key, message), send(key, message)]) : [await send(key, message)];
+    let answer = first[0]!;
+    if (first.length === 2) {
+      const [a, b] = first as [Answer, Answer];
+      if (a.kind === 'success' && b.kind === 'success' && a.id !== b.id) replayMismatches += 1;
+    }
+    for (let attempt = 1; answer.kind !== 'success' && answer.kind !== 'unexpected' && attempt < MAX_ATTEMPTS; attempt++) {
+      if (answer.kind === 'retryable') count(`retried after ${answer.code}`);
+      if (answer.kind === 'unknown') count('retried after outcomeUnknown');
+      answer = await send(key, message);
+    }
+    if (answer.kind === 'success' && Math.random() < REPEAT_SUCCESS_SHARE) {
+      count('repeated successes');
+      const repeat = await send(key, message);
+      if (repeat.kind !== 'success' || repeat.id !== answer.id) replayMismatches += 1;
+    }
+    if (answer.kind === 'unexpected') count(`unexpected: ${answer.text}`);
+    else if (answer.kind === 'success') finals.success += 1;
+    else if (answer.kind === 'unknown') finals.unknown += 1;
+    else finals.gaveUp += 1;
+  }
+
+  async function client(until: number): Promise<void> {
+    while (Date.now() < until && keys < MAX_KEYS) await award();
+  }
+
+  const started = Date.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, () => client(started + DURATION_S * 1_000)));
+  const elapsedS = (Date.now() - started) / 1_000;
+  await new Promise((resolve) => setTimeout(resolve, UPSTREAM_TIMEOUT_MS + 500)); // late upstream answers settle
+
+  const created = [...recordsByMessage.values()].reduce((sum, n) => sum + n, 0);
+  const keysWithTwoRecords = [...recordsByMessage.values()].filter((n) => n > 1).length;
+  console.log(`keyed load test: ${CONCURRENCY} retrying clients, ${DURATION_S} s, 2 instances on one Redis, ${FAULT_RATE * 100}% injected upstream faults`);
+  console.log(`  ${keys} keys, ${counts.get('attempts') ?? 0} attempts in ${elapsedS.toFixed(1)} s`);
+  for (const [what, n] of [...counts].filter(([what]) => what !== 'attempts').sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${String(n).padStart(8)}  ${what}`);
+  }
+  console.log(`  records created upstream: ${created}`);
+  console.log(`  keys that succeeded: ${finals.success}, left outcomeUnknown: ${finals.unknown}, gave up (nothing sent or refused): ${finals.gaveUp}`);
+  console.log(`  keys that created two records: ${keysWithTwoRecords}; replayed answers that differ: ${replayMismatches}`);
+
+  for (const { pool } of pools) await pool.close();
+  for (const gateway of instances) await gateway.close();
+  await upstream.close();
+  await redis.stop();
+
+  const unexpected = [...counts.keys()].filter((what) => what.startsWith('unexpected'));
+  const failures = [
+    ...(keysWithTwoRecords > 0 ? [`${keysWithTwoRecords} key(s) created two records`] : []),
+    ...(created !== finals.success + finals.unknown ? [`records created (${created}) != succeeded + outcomeUnknown (${finals.success + finals.unknown})`] : []),
+    ...(replayMismatches > 0 ? [`${replayMismatches} replayed answer(s) differ`] : []),
+    ...(unexpected.length > 0 ? [`${unexpected.length} kind(s) of unexpected response`] : []),
+  ];
+  console.log(failures.length === 0 ? 'PASS' : `FAIL: ${failures.join('; ')}`);
+  process.exit(failures.length === 0 ? 0 : 1);
+}
+
+/** What a client does next: done (success, unknown outcome), retry with the same key, or a bug. */
+function classify(text: string): Answer {
+  const body = JSON.parse(text) as {
+    data?: { addChallengeHistory?: { __typename?: string; challengeHistory?: { id: string } } } | null;
+    errors?: { extensions?: { code?: string; outcomeUnknown?: boolean } }[];
+  };
+  const result = body.data?.addChallengeHistory;
+  if (result?.__typename === 'AddChallengeHistorySuccess' && result.challengeHistory) return { kind: 'success', id: result.challengeHistory.id };
+  const extensions = body.errors?.[0]?.extensions;
+  if (extensions?.outcomeUnknown === true) return { kind: 'unknown' };
+  if (extensions?.code === 'RATE_LIMITED' || extensions?.code === 'IDEMPOTENCY_STORE_UNAVAILABLE') return { kind: 'retryable', code: extensions.code };
+  return { kind: 'unexpected', text: text.slice(0, 200) };
+}

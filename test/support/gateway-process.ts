@@ -1,0 +1,60 @@
+// Starts the gateway as a real separate process (`node --import tsx src/main.ts`), for what one
+// process cannot show: several instances on one store, and an instance killed with SIGKILL.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { postGraphQL } from './gateway.js';
+import type { GraphQLRequest, GraphQLResponse } from './gateway.js';
+
+export interface GatewayProcess {
+  url: URL;
+  pid: number;
+  graphql(request: GraphQLRequest, options?: { token?: string | null }): Promise<GraphQLResponse>;
+  /** SIGKILL: no drain, no settling of anything in flight. */
+  kill(): Promise<void>;
+  /** SIGTERM, as a deployment stops it. */
+  close(): Promise<void>;
+}
+
+const ROOT = new URL('../../', import.meta.url);
+const LISTENING = /listening on (http:\/\/\S+)/;
+
+export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+  const url = await new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway process did not start:\n${output.join('')}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const match = LISTENING.exec(chunk.toString('utf8'));
+      if (match) {
+        clearTimeout(timer);
+        resolve(new URL(match[1]!));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway process exited (${code}):\n${output.join('')}`));
+    });
+  });
+  const stop = (signal: NodeJS.Signals) => exited(child, signal);
+  return {
+    url,
+    pid: child.pid!,
+    graphql: (request, options) => postGraphQL(url, request, options),
+    kill: () => stop('SIGKILL'),
+    close: () => stop('SIGTERM'),
+  };
+}
+
+function exited(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
