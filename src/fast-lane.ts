@@ -7,15 +7,18 @@
 // request error, such as variables that do not coerce — goes to Yoga with the body it sent.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { execute, getOperationAST, getVariableValues } from 'graphql';
 import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import { processRegularResult } from 'graphql-yoga';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext } from './context.js';
+import { MAX_CACHED_DOCUMENT_LENGTH } from './document-cache.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logging.js';
 import { logRequest } from './plugins/request-log.js';
 import { recordOperation, recordOutcome, recordRequestedName } from './plugins/request-telemetry.js';
+import { SERVICE_FIELD, selectsRootField } from './plugins/service-sdl-guard.js';
 import { endRequestSpan, startRequestSpan } from './plugins/tracing.js';
 import type { GatewayMetrics } from './telemetry/metrics.js';
 import { RequestTelemetry } from './telemetry/request-telemetry.js';
@@ -27,7 +30,7 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 export interface FastLaneOptions {
   yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
   schema: GraphQLSchema;
-  /** What Yoga admitted before (the plugin from `useAdmissions` must be in Yoga's plugin list). */
+  /** What Yoga admitted before (`admissions.plugin()` must be in Yoga's plugin list). */
   admissions: Admissions;
   /** Yoga's context factory, minus Yoga: the same function builds both paths' contexts. */
   contextOf(authorization: string | null, telemetry: RequestTelemetry): GatewayContext;
@@ -74,8 +77,10 @@ function fastLaneServer(options: FastLaneOptions) {
     .maskedErrorsOpts;
 
   const handOver = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    // @whatwg-node/server reads a body already read from `req.body` instead of the stream.
-    (req as IncomingMessage & { body?: Buffer }).body = body;
+    // @whatwg-node/server reads a body already read from `req.body` instead of the stream. As a
+    // stream it is read as Yoga reads its own; a Buffer would first be walked key by key
+    // (Object.keys over every byte: 240 ms of CPU per MB).
+    (req as IncomingMessage & { body?: Readable }).body = Readable.from([body], { objectMode: false });
     void yoga(req, res);
   };
 
@@ -104,7 +109,7 @@ function fastLaneServer(options: FastLaneOptions) {
       const result = executed.errors
         ? { ...executed, errors: executed.errors.map((error) => masking!.maskError(error, masking!.errorMessage)) }
         : executed;
-      recordOutcome(telemetry, result);
+      recordOutcome(telemetry, result, schema);
       const answer = captureRegularResult(result, mediaType);
       answer.headers['x-request-id'] = telemetry.id;
       answer.headers['content-length'] = String(Buffer.byteLength(answer.body));
@@ -180,8 +185,10 @@ interface Admitted {
 // Bounds the memory kept: at most 1,000 documents of at most 32 KiB of text each (a longer one
 // always goes to Yoga), and 100 distinct Accept headers.
 const MAX_DOCUMENTS = 1000;
-const MAX_QUERY_LENGTH = 32 * 1024;
 const MAX_ACCEPT_VALUES = 100;
+// Root fields whose answer depends on more than the document, variables and token (the
+// `_service` guard reads x-router-secret): Yoga answers them every time.
+const YOGA_ONLY_ROOT_FIELDS = [SERVICE_FIELD];
 
 /** Bounded memory of what Yoga admitted: executed documents, and the JSON media type per Accept. */
 export class Admissions {
@@ -204,9 +211,10 @@ export class Admissions {
         const { request, params } = args.contextValue as { request: Request; params: { query?: unknown; operationName?: unknown; extensions?: unknown } };
         executed.add(request);
         // A document that came by hash (extensions) was admitted as a persisted operation, not as text.
-        if (params.extensions != null || typeof params.query !== 'string' || params.query.length > MAX_QUERY_LENGTH) return;
+        if (params.extensions != null || typeof params.query !== 'string' || params.query.length > MAX_CACHED_DOCUMENT_LENGTH) return;
         const operationName = typeof params.operationName === 'string' ? params.operationName : null;
         const operation = getOperationAST(args.document, operationName);
+        if (YOGA_ONLY_ROOT_FIELDS.some((field) => selectsRootField(args.document, operationName, field))) return;
         if (operation) this.documents.set(documentKey(params.query, operationName), { document: args.document, operation });
       },
       onResponse: ({ request, response }) => {

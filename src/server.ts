@@ -9,7 +9,9 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { createContext, readBearerToken } from './context.js';
 import type { GatewayContext } from './context.js';
+import { boundedParserCache } from './document-cache.js';
 import { Admissions, withFastLane } from './fast-lane.js';
+import { InflightBodies, answerClientError, serverOptions, withHttpGuard } from './http-guard.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
@@ -18,6 +20,8 @@ import { useMetrics } from './plugins/metrics.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePersistedOperationModes } from './plugins/persisted-operations.js';
 import { useRequestBodyLimit } from './plugins/request-body-limit.js';
+import { useRequireOperation } from './plugins/require-operation.js';
+import { useServiceSdlGuard } from './plugins/service-sdl-guard.js';
 import { useRequestLog } from './plugins/request-log.js';
 import { useRequestTelemetry } from './plugins/request-telemetry.js';
 import { useTracing } from './plugins/tracing.js';
@@ -32,6 +36,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** A token GraphiQL's header editor starts with (the sandbox's); a placeholder otherwise. */
   exampleToken?: string;
+  /** Refuse requests whose Host is not a loopback name (the sandbox: DNS rebinding onto its GraphiQL page and token). */
+  loopbackHostsOnly?: boolean;
 }
 
 export interface Gateway {
@@ -41,6 +47,8 @@ export interface Gateway {
   metrics: GatewayMetrics;
   tracing: Tracing | null;
   lifecycle: Lifecycle;
+  /** Request-body bytes held right now across all connections (bounded by MAX_INFLIGHT_BODY_BYTES). */
+  inflightBodies: InflightBodies;
   /** Listens on config.host:config.port; resolves to the bound URL of /graphql. */
   listen(): Promise<URL>;
   /** Drains (stops accepting, lets in-flight requests finish within SHUTDOWN_DRAIN_MS), then releases everything. */
@@ -99,6 +107,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Documents longer than 32 KiB are parsed for their request only, never kept.
+    parserAndValidationCache: boundedParserCache(),
     batching: { limit: config.limits.maxBatch },
     // No cross-origin caller unless CORS_ORIGINS lists it (an empty list would mean "any" to Yoga).
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, methods: ['GET', 'POST'] } : false,
@@ -116,7 +126,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
     context: ({ request }): GatewayContext => contextOf(request.headers.get('authorization'), telemetryOf(request)),
     plugins: [
-      useRequestTelemetry(), // first: the next three read what it gathers
+      useRequestTelemetry(subgraphSchema), // first: the next three read what it gathers
       ...(tracing ? [useTracing(tracing)] : []),
       useRequestLog(logger),
       useMetrics(metrics),
@@ -125,6 +135,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       useCsrfPrevention('/graphql'),
       lifecycle.readinessPlugin(),
       ...useOperationLimits(config),
+      ...useServiceSdlGuard(config),
+      useRequireOperation(), // before persisted operations, which would answer 200 PersistedQueryKeyNotFound
       ...usePersistedOperationModes(config.trustedDocuments),
       admissions.plugin(), // last: records only what every plugin above let through
     ],
@@ -141,7 +153,20 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     tracing,
     maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
   });
-  const server = createServer(lifecycle.track(fastLane));
+  const inflightBodies = new InflightBodies(config.http.maxInflightBodyBytes);
+  const guarded = withHttpGuard(
+    {
+      maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
+      inflightBodies,
+      loopbackHostsOnly: options.loopbackHostsOnly ?? false,
+      logger,
+      metrics,
+    },
+    fastLane,
+  );
+  const server = createServer(serverOptions(config.http), lifecycle.track(guarded));
+  server.maxConnections = config.http.maxConnections;
+  server.on('clientError', answerClientError);
 
   return {
     yoga,
@@ -150,6 +175,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     metrics,
     tracing,
     lifecycle,
+    inflightBodies,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

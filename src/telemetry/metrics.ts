@@ -3,6 +3,7 @@
 // operation name or aliases), outcome words, upstream route templates and statuses.
 
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { errorCodeLabel } from './outcomes.js';
 import type { RequestTelemetry } from './request-telemetry.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
 
@@ -41,11 +42,16 @@ export class GatewayMetrics {
   observeRequest(request: RequestTelemetry): void {
     if (!request.isGraphQL) return;
     const durationMs = performance.now() - request.started;
-    this.requests.observe({ operation: request.rootFields ?? 'none', outcome: request.outcome }, durationMs / 1000);
+    this.requests.observe({ operation: request.rootFields ?? 'none', outcome: outcomeLabel(request) }, durationMs / 1000);
   }
 
   /** An UpstreamClient onResponse observer. */
   readonly observeUpstream = (info: UpstreamResponseInfo): void => {
     this.upstream.observe({ method: info.method, route: info.route, status: info.status ?? 'none' }, info.durationMs / 1000);
   };
+}
+
+/** One word per request: a listed error code, else the result's object type, else "ok". */
+function outcomeLabel(request: RequestTelemetry): string {
+  return request.errorCode !== null ? errorCodeLabel(request.errorCode) : (request.resultType ?? 'ok');
 }
