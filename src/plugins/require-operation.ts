@@ -10,7 +10,7 @@ export function useRequireOperation(): Plugin {
   return {
     onParams({ params, request, context }) {
       if (params.query != null || defaultExtractPersistedOperationId(params, request, context) !== null) return;
-      throw createGraphQLError('Must provide query string.', { extensions: { code: 'BAD_REQUEST', http: { spec: true, status: 400 } } });
+      throw createGraphQLError('Must provide query string.', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
     },
   };
 }
