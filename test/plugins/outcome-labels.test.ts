@@ -51,7 +51,7 @@ test('3000 requests whose aliased `__typename` carries 3000 distinct messages ad
   );
   // The log line says no more than it knows either.
   expect(requestLines().every((line) => line.resultType === null)).toBe(true);
-});
+}, 120_000); // 3000 requests, 20 at a time: a few seconds alone, longer beside the rest of the suite
 
 test('a real __typename is still the label', async () => {
   upstream.respondWith({ status: 404, body: 'Not found' });
