@@ -16,28 +16,28 @@ const ALIASED = `mutation ($id: ID!) {
   }
 }`;
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
-afterAll(() => close());
+let running: { upstream: ScriptableUpstream; gw: TestGateway; close(): Promise<void> };
+beforeAll(async () => {
+  running = await startGatewayOn(startScriptableUpstream());
+});
+afterAll(() => running.close());
 beforeEach(() => {
-  upstream.reset();
-  gw.logs.length = 0;
+  running.upstream.reset();
+  running.gw.logs.length = 0;
 });
 
-const metricsText = () => fetch(new URL('/metrics', gw.url)).then((res) => res.text());
+const metricsText = () => fetch(new URL('/metrics', running.gw.url)).then((res) => res.text());
 const requestSeries = (text: string) => text.split('\n').filter((line) => line.startsWith('gateway_graphql_request_duration_seconds_count'));
-const requestLines = () => gw.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request');
+const requestLines = () => running.gw.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request');
 
 test('3000 requests whose aliased `__typename` carries 3000 distinct messages add one series, not 3000', async () => {
-  upstream.respondWith({ status: 404, body: 'Not found' });
-  await gw.graphql({ query: ALIASED, variables: { id: '1' } });
+  running.upstream.respondWith({ status: 404, body: 'Not found' });
+  await running.gw.graphql({ query: ALIASED, variables: { id: '1' } });
   const seriesBefore = requestSeries(await metricsText());
 
   const ids = Array.from({ length: 3000 }, (_, i) => String(1000 + i));
   for (let start = 0; start < ids.length; start += 20) {
-    const answers = await Promise.all(ids.slice(start, start + 20).map((id) => gw.graphql({ query: ALIASED, variables: { id } })));
+    const answers = await Promise.all(ids.slice(start, start + 20).map((id) => running.gw.graphql({ query: ALIASED, variables: { id } })));
     for (const [i, answer] of answers.entries()) {
       expect(answer.body.data.addChallengeHistory.__typename).toBe(`Ambassador ${ids[start + i]} does not exist.`);
     }
@@ -54,8 +54,8 @@ test('3000 requests whose aliased `__typename` carries 3000 distinct messages ad
 }, 120_000); // 3000 requests, 20 at a time: a few seconds alone, longer beside the rest of the suite
 
 test('a real __typename is still the label', async () => {
-  upstream.respondWith({ status: 404, body: 'Not found' });
-  const res = await gw.graphql({ query: 'mutation { addChallengeHistory(ambassadorId: "5", input: { points: 1, score: 1 }) { __typename } }' });
+  running.upstream.respondWith({ status: 404, body: 'Not found' });
+  const res = await running.gw.graphql({ query: 'mutation { addChallengeHistory(ambassadorId: "5", input: { points: 1, score: 1 }) { __typename } }' });
   expect(res.body.data.addChallengeHistory.__typename).toBe('AmbassadorNotFoundError');
   expect(await metricsText()).toMatch(/^gateway_graphql_request_duration_seconds_count\{operation="addChallengeHistory",outcome="AmbassadorNotFoundError"\} 1$/m);
   expect(requestLines()[0]).toMatchObject({ resultType: 'AmbassadorNotFoundError' });
@@ -66,7 +66,7 @@ test.each([
   ['NOT_FOUND', 404, '/graphql/', { method: 'GET' }],
   ['LENGTH_REQUIRED', 411, '/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Blob(['{}']).stream(), duplex: 'half' }],
 ])('a %s refusal is logged with its code and counted', async (code, status, path, init) => {
-  const res = await fetch(new URL(path, gw.url), init as RequestInit);
+  const res = await fetch(new URL(path, running.gw.url), init as RequestInit);
   expect(res.status).toBe(status);
   expect((await res.json()).errors[0].extensions.code).toBe(code);
   expect(requestLines()).toEqual([expect.objectContaining({ status, errorCode: code, requestId: res.headers.get('x-request-id') })]);
@@ -75,7 +75,7 @@ test.each([
 
 test('probes are neither logged nor counted: /health, /ready, /metrics alike', async () => {
   const before = requestSeries(await metricsText());
-  for (const path of ['/health', '/ready', '/metrics']) expect((await fetch(new URL(path, gw.url))).status).toBe(200);
+  for (const path of ['/health', '/ready', '/metrics']) expect((await fetch(new URL(path, running.gw.url))).status).toBe(200);
   expect(requestLines()).toEqual([]);
   expect(requestSeries(await metricsText())).toEqual(before);
 });
