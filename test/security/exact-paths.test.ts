@@ -4,10 +4,7 @@
 
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logging.js';
-import { createGateway } from '../../src/server.js';
-import { startGatewayOn } from '../support/gateway.js';
+import { startGateway, startGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -76,24 +73,20 @@ describe('a request without an operation', () => {
 });
 
 describe('loopbackHostsOnly (the sandbox)', () => {
-  let sandboxUrl: URL;
-  let closeSandbox: () => Promise<void>;
+  let sandbox: TestGateway;
   beforeAll(async () => {
-    const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', UPSTREAM_URL: upstream.url.href });
-    const gateway = createGateway(config, { logger: createLogger({ write: () => {} }), loopbackHostsOnly: true });
-    sandboxUrl = await gateway.listen();
-    closeSandbox = () => gateway.close();
+    sandbox = await startGateway({ upstreamUrl: upstream.url, options: { loopbackHostsOnly: true } });
   });
-  afterAll(() => closeSandbox());
+  afterAll(() => sandbox.close());
 
   test.each(['localhost', 'LOCALHOST:4000', '127.0.0.1', `127.0.0.1:4000`, '127.255.0.9:80', '[::1]', '[::1]:4000'])('Host %s is answered', async (host) => {
-    expect((await rawGet(sandboxUrl, '/health', host)).status).toBe(200);
+    expect((await rawGet(sandbox.url, '/health', host)).status).toBe(200);
   });
 
   test.each(['evil.example', 'evil.example:4000', 'localhost.evil.example', '127.0.0.1.nip.io', '128.0.0.1', '[::2]', '0.0.0.0'])(
     'Host %s is refused (DNS rebinding): 403 HOST_NOT_ALLOWED',
     async (host) => {
-      const res = await rawGet(sandboxUrl, '/graphql?query=%7B__typename%7D', host);
+      const res = await rawGet(sandbox.url, '/graphql?query=%7B__typename%7D', host);
       expect(res.status).toBe(403);
       expect(JSON.parse(res.body).errors[0].extensions.code).toBe('HOST_NOT_ALLOWED');
     },
