@@ -168,6 +168,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
   });
   const inflightBodies = new InflightBodies(config.http.maxInflightBodyBytes);
+  metrics.observeInflightBodies(() => inflightBodies.bytes);
   const guarded = withHttpGuard(
     {
       maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
