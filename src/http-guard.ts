@@ -91,7 +91,11 @@ export interface HttpGuardOptions {
   metrics: GatewayMetrics;
 }
 
-/** Wraps the server's handler with the three checks; a refused request never reaches it. */
+/**
+ * Wraps the server's handler with the three checks; a refused request never reaches it. Serve it
+ * for 'checkContinue' too, so a client that sends `Expect: 100-continue` is refused before it
+ * sends its body (Node would otherwise answer 100 Continue first).
+ */
 export function withHttpGuard(options: HttpGuardOptions, handler: NodeHandler): NodeHandler {
   const { maxRequestBodyBytes, inflightBodies, loopbackHostsOnly } = options;
   const refuse = refuser(options);
@@ -114,6 +118,8 @@ export function withHttpGuard(options: HttpGuardOptions, handler: NodeHandler): 
         headers: { 'retry-after': String(BUSY_RETRY_AFTER_SECONDS) },
       });
     }
+    // A client that waits for 100 Continue (the server's 'checkContinue' listener) sends its body only now.
+    if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
     handler(req, res);
   };
 }

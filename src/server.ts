@@ -179,7 +179,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
     fastLane.handler,
   );
-  const server = createServer(serverOptions(config.http), lifecycle.track(guarded));
+  const tracked = lifecycle.track(guarded);
+  const server = createServer(serverOptions(config.http), tracked);
+  server.on('checkContinue', tracked);
   server.maxConnections = config.http.maxConnections;
   server.on('clientError', answerClientError);
 

@@ -141,6 +141,27 @@ describe('MAX_INFLIGHT_BODY_BYTES', () => {
     expect(res.body).toEqual({ data: { __typename: 'Query' } });
   });
 
+  test('Expect: 100-continue: refused before the body is sent when the bound is reached, told to continue otherwise', async () => {
+    const expectHead = (length: number) => postHead('/graphql', length).replace('\r\n\r\n', '\r\nexpect: 100-continue\r\n\r\n');
+    const holding = Array.from({ length: 4 }, () => stall(gw.url, postHead('/graphql', MiB), 10));
+    try {
+      await eventually(() => gw.gateway.inflightBodies.bytes === 4 * MiB);
+      const refused = stall(gw.url, expectHead(1024));
+      const { text } = await refused.closed;
+      expect(statusOf(text)).toBe(503);
+      expect(text).not.toContain('100 Continue');
+    } finally {
+      for (const { socket } of holding) socket.destroy();
+    }
+    await eventually(() => gw.gateway.inflightBodies.bytes === 0);
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const admitted = stall(gw.url, expectHead(Buffer.byteLength(body)));
+    await new Promise<void>((resolve) => admitted.socket.once('data', (chunk: Buffer) => (expect(chunk.toString()).toMatch(/^HTTP\/1\.1 100 Continue\r\n/), resolve())));
+    admitted.socket.end(body);
+    const { text } = await admitted.closed;
+    expect(text).toContain('{"data":{"__typename":"Query"}}');
+  });
+
   test('/health answers while 300 slow small bodies are held', async () => {
     const held = Array.from({ length: 300 }, (_, i) => stall(gw.url, postHead(i % 2 ? '/graphql?x' : '/graphql', 1024), 1023));
     try {
