@@ -53,6 +53,10 @@ export interface GatewayConfig {
   fieldSuggestions: boolean;
   /** Idempotency keys of awards, and the store they and automatic persisted queries live in. */
   idempotency: IdempotencySettings;
+  /** Bounds of the HTTP server itself: time, connections and request bodies held at once. */
+  http: HttpLimits;
+  /** What a federation router must present (docs/drafts/wt-pipeline.md "_service"). */
+  federation: FederationSettings;
 }
 
 export interface IdempotencySettings {
@@ -72,6 +76,22 @@ export interface IdempotencySettings {
   apqMaxDocumentBytes: number;
   /** Most bytes of documents the in-memory APQ store holds; the oldest go first. */
   apqMaxBytes: number;
+}
+
+export interface HttpLimits {
+  /** Time a client has to send its request headers. */
+  headersTimeoutMs: number;
+  /** Time a client has to send its whole request, body included; beyond it 408 and the connection closes. */
+  requestTimeoutMs: number;
+  /** Open client connections; beyond it new ones are closed at once. */
+  maxConnections: number;
+  /** Request-body bytes (as declared) held across all connections at once; beyond it 503 before the body is read. */
+  maxInflightBodyBytes: number;
+}
+
+export interface FederationSettings {
+  /** In production, `_service { sdl }` answers only a request carrying this in x-router-secret; null = none set. */
+  routerSharedSecret: string | null;
 }
 
 export interface RequestLimits {
@@ -141,6 +161,17 @@ class EnvReader {
       if (!ok) this.problems.push(`${name} must list origins like https://app.example.com, got "${item}"`);
       return ok;
     });
+  }
+
+  /** A shared secret: long enough to resist guessing; its value never appears in a problem line. */
+  secret(name: string, minLength: number): string | null {
+    const value = this.raw(name);
+    if (value === undefined) return null;
+    if (value.length < minLength) {
+      this.problems.push(`${name} must be at least ${minLength} characters long`);
+      return null;
+    }
+    return value;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -262,6 +293,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       apqMaxDocumentBytes: read.integer('APQ_MAX_DOCUMENT_BYTES', 64 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
       apqMaxBytes: read.integer('APQ_MAX_BYTES', 16 * 1024 * 1024, { min: 64 * 1024, max: 4 * 1024 * 1024 * 1024 }),
     },
+    http: {
+      headersTimeoutMs: read.integer('HEADERS_TIMEOUT_MS', 10_000, { min: 1_000, max: 120_000 }),
+      requestTimeoutMs: read.integer('REQUEST_TIMEOUT_MS', 30_000, { min: 1_000, max: 600_000 }),
+      maxConnections: read.integer('MAX_CONNECTIONS', 1_000, { min: 1, max: 100_000 }),
+      maxInflightBodyBytes: read.integer('MAX_INFLIGHT_BODY_BYTES', 64 * 1024 * 1024, { min: 1024, max: 4 * 1024 * 1024 * 1024 }),
+    },
+    federation: { routerSharedSecret: read.secret('ROUTER_SHARED_SECRET', 16) },
   };
   const config: GatewayConfig = {
     ...settings,
@@ -270,6 +308,14 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxCallsPerRequest: read.integer('MAX_UPSTREAM_CALLS_PER_REQUEST', settings.batchMaxItems, { min: 1, max: 100_000 }),
     },
   };
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
+    read.problems.push(`HEADERS_TIMEOUT_MS (${config.http.headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${config.http.requestTimeoutMs})`);
+  }
+  if (config.http.maxInflightBodyBytes < config.limits.maxRequestBodyBytes) {
+    read.problems.push(
+      `MAX_INFLIGHT_BODY_BYTES (${config.http.maxInflightBodyBytes}) must be at least MAX_REQUEST_BODY_BYTES (${config.limits.maxRequestBodyBytes})`,
+    );
+  }
   if (nodeEnv === 'production' && !config.upstreamUrl && read.raw('UPSTREAM_URL') === undefined) {
     read.problems.push('UPSTREAM_URL is required when NODE_ENV=production (without it the gateway would serve the in-memory sandbox).');
   }

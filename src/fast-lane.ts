@@ -8,26 +8,32 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute, getOperationAST, getVariableValues } from 'graphql';
-import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
-import { processRegularResult } from 'graphql-yoga';
+import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext } from './context.js';
+import { MAX_CACHED_DOCUMENT_LENGTH } from './document-cache.js';
+import type { NodeHandler } from './http-guard.js';
+import { undeclaredPlugins } from './lane-safety.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logging.js';
 import { logRequest } from './plugins/request-log.js';
 import { recordOperation, recordOutcome, recordRequestedName } from './plugins/request-telemetry.js';
+import { SERVICE_FIELD, selectsRootField } from './plugins/service-sdl-guard.js';
 import { endRequestSpan, startRequestSpan } from './plugins/tracing.js';
 import type { GatewayMetrics } from './telemetry/metrics.js';
 import { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { nodeHeaders } from './telemetry/tracing.js';
 import type { Tracing } from './telemetry/tracing.js';
+import { captureRegularResult, checkYogaCoupling, handOverBody, yogaMasking } from './yoga-coupling.js';
+import type { YogaMasking } from './yoga-coupling.js';
 
-type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface FastLaneOptions {
   yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
+  /** The plugin list Yoga was given: the lane runs only when every one is declared lane-safe (lane-safety.ts). */
+  plugins: readonly Plugin[];
   schema: GraphQLSchema;
-  /** What Yoga admitted before (the plugin from `useAdmissions` must be in Yoga's plugin list). */
+  /** What Yoga admitted before (`admissions.plugin()` must be in Yoga's plugin list). */
   admissions: Admissions;
   /** Yoga's context factory, minus Yoga: the same function builds both paths' contexts. */
   contextOf(authorization: string | null, telemetry: RequestTelemetry): GatewayContext;
@@ -41,13 +47,32 @@ export interface FastLaneOptions {
 const JSON_CONTENT_TYPE = /^application\/json(?:\s*;\s*charset=utf-8)?$/i;
 const REQUEST_KEYS = new Set(['query', 'variables', 'operationName']);
 
+export interface FastLaneStatus {
+  on: boolean;
+  reason: string;
+}
+
+export interface FastLane {
+  /** The server's handler: the lane where it may serve, Yoga everywhere else. */
+  handler: NodeHandler;
+  /** Whether the lane runs, once its start-up checks are done (until then every request goes to Yoga). */
+  status: Promise<FastLaneStatus>;
+}
+
 /** A node:http handler that serves what the fast lane can, and hands everything else to Yoga. */
-export function withFastLane(options: FastLaneOptions): NodeHandler {
+export function withFastLane(options: FastLaneOptions): FastLane {
   const { yoga, lifecycle, maxRequestBodyBytes } = options;
-  const serve = fastLaneServer(options);
-  return (req, res) => {
+  let serve: ((req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>) | null = null;
+  const status = laneStatus(options).then((decided) => {
+    const masking = yogaMasking(yoga);
+    if (decided.on && masking) serve = fastLaneServer(options, masking);
+    options.logger.info('request paths', { fastLane: decided.on, reason: decided.reason });
+    return decided;
+  });
+  const handler: NodeHandler = (req, res) => {
     const length = Number(req.headers['content-length']);
     const candidate =
+      serve !== null &&
       req.method === 'POST' &&
       req.url === '/graphql' &&
       req.headers.origin === undefined && // CORS stays Yoga's
@@ -59,28 +84,36 @@ export function withFastLane(options: FastLaneOptions): NodeHandler {
       void yoga(req, res);
       return;
     }
+    const serveRead = serve!;
     readBody(req)
-      .then((body) => serve(req, res, body))
+      .then((body) => serveRead(req, res, body))
       // The client went away mid-body (no one to answer), or a bug (serve logs what execute throws).
       .catch(() => res.destroy());
   };
+  return { handler, status };
 }
 
-function fastLaneServer(options: FastLaneOptions) {
+/** Off when a plugin is undeclared or a Yoga coupling fails its check; on otherwise. */
+async function laneStatus({ yoga, plugins }: FastLaneOptions): Promise<FastLaneStatus> {
+  const undeclared = undeclaredPlugins(plugins);
+  if (undeclared > 0) {
+    return { on: false, reason: `${undeclared} plugin(s) in Yoga's list are not declared lane-safe: every request goes to Yoga` };
+  }
+  const problems = await checkYogaCoupling(yoga);
+  if (problems.length > 0) return { on: false, reason: `${problems.join('; ')}: every request goes to Yoga` };
+  return { on: true, reason: 'every plugin is declared lane-safe and the Yoga couplings passed their check' };
+}
+
+function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
   const { yoga, schema, admissions, contextOf, logger, metrics, tracing } = options;
-  // Yoga's error masking as configured (its message, isDev and logging of what it hides). Yoga
-  // keeps it on a field its typings call private; without it the fast lane stays closed.
-  const masking = (yoga as unknown as { maskedErrorsOpts?: { maskError(error: GraphQLError, message: string): GraphQLError; errorMessage: string } })
-    .maskedErrorsOpts;
 
   const handOver = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    // @whatwg-node/server reads a body already read from `req.body` instead of the stream.
-    (req as IncomingMessage & { body?: Buffer }).body = body;
+    handOverBody(req, body);
     void yoga(req, res);
   };
 
   return async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
-    const params = masking ? parseParams(body) : null;
+    const params = parseParams(body);
     const admitted = params && admissions.documentFor(params.query, params.operationName);
     const mediaType = admitted && admissions.mediaTypeFor(req.headers.accept);
     if (!params || !admitted || !mediaType) return handOver(req, res, body);
@@ -102,9 +135,9 @@ function fastLaneServer(options: FastLaneOptions) {
         contextValue: contextOf(headers.get('authorization'), telemetry),
       })) as ExecutionResult;
       const result = executed.errors
-        ? { ...executed, errors: executed.errors.map((error) => masking!.maskError(error, masking!.errorMessage)) }
+        ? { ...executed, errors: executed.errors.map((error) => masking.maskError(error, masking.errorMessage)) }
         : executed;
-      recordOutcome(telemetry, result);
+      recordOutcome(telemetry, result, schema);
       const answer = captureRegularResult(result, mediaType);
       answer.headers['x-request-id'] = telemetry.id;
       answer.headers['content-length'] = String(Buffer.byteLength(answer.body));
@@ -147,19 +180,6 @@ function parseParams(body: Buffer): Params | null {
   return { query, variables: variables as Params['variables'], operationName: operationName as Params['operationName'] };
 }
 
-/** Runs Yoga's own JSON result processor, keeping what it would put in a Response. */
-function captureRegularResult(result: ExecutionResult, mediaType: string) {
-  let captured: { status: number; headers: Record<string, string>; body: string } | undefined;
-  class CapturedResponse {
-    constructor(body: string, init: { status: number; headers: Record<string, string> }) {
-      captured = { status: init.status, headers: { 'content-type': init.headers['Content-Type']! }, body };
-      for (const [name, value] of Object.entries(init.headers)) if (name !== 'Content-Type') captured.headers[name] = value;
-    }
-  }
-  processRegularResult(result, { Response: CapturedResponse } as unknown as Parameters<typeof processRegularResult>[1], mediaType);
-  return captured!;
-}
-
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -180,8 +200,10 @@ interface Admitted {
 // Bounds the memory kept: at most 1,000 documents of at most 32 KiB of text each (a longer one
 // always goes to Yoga), and 100 distinct Accept headers.
 const MAX_DOCUMENTS = 1000;
-const MAX_QUERY_LENGTH = 32 * 1024;
 const MAX_ACCEPT_VALUES = 100;
+// Root fields whose answer depends on more than the document, variables and token (the
+// `_service` guard reads x-router-secret): Yoga answers them every time.
+const YOGA_ONLY_ROOT_FIELDS = [SERVICE_FIELD];
 
 /** Bounded memory of what Yoga admitted: executed documents, and the JSON media type per Accept. */
 export class Admissions {
@@ -204,9 +226,10 @@ export class Admissions {
         const { request, params } = args.contextValue as { request: Request; params: { query?: unknown; operationName?: unknown; extensions?: unknown } };
         executed.add(request);
         // A document that came by hash (extensions) was admitted as a persisted operation, not as text.
-        if (params.extensions != null || typeof params.query !== 'string' || params.query.length > MAX_QUERY_LENGTH) return;
+        if (params.extensions != null || typeof params.query !== 'string' || params.query.length > MAX_CACHED_DOCUMENT_LENGTH) return;
         const operationName = typeof params.operationName === 'string' ? params.operationName : null;
         const operation = getOperationAST(args.document, operationName);
+        if (YOGA_ONLY_ROOT_FIELDS.some((field) => selectsRootField(args.document, operationName, field))) return;
         if (operation) this.documents.set(documentKey(params.query, operationName), { document: args.document, operation });
       },
       onResponse: ({ request, response }) => {

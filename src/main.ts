@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     closeSandbox = sandbox.close;
   }
 
-  const gateway = createGateway(config, { logger: createLogger({ level: config.logLevel }), exampleToken });
+  const gateway = createGateway(config, { logger: createLogger({ level: config.logLevel }), exampleToken, loopbackHostsOnly: exampleToken !== undefined });
   const url = await gateway.listen();
 
   if (exampleToken) {

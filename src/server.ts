@@ -5,12 +5,16 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
-import type { YogaServerInstance } from 'graphql-yoga';
+import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { createContext, readBearerToken } from './context.js';
 import type { GatewayContext } from './context.js';
+import { boundedParserCache } from './document-cache.js';
 import { Admissions, withFastLane } from './fast-lane.js';
 import { createSharedState } from './idempotency/index.js';
+import type { FastLaneStatus } from './fast-lane.js';
+import { InflightBodies, answerClientError, serverOptions, withHttpGuard } from './http-guard.js';
+import { laneSafe } from './lane-safety.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
@@ -19,6 +23,8 @@ import { useMetrics } from './plugins/metrics.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePersistedOperationModes } from './plugins/persisted-operations.js';
 import { useRequestBodyLimit } from './plugins/request-body-limit.js';
+import { useRequireOperation } from './plugins/require-operation.js';
+import { useServiceSdlGuard } from './plugins/service-sdl-guard.js';
 import { useRequestLog } from './plugins/request-log.js';
 import { useRequestTelemetry } from './plugins/request-telemetry.js';
 import { useTracing } from './plugins/tracing.js';
@@ -34,6 +40,10 @@ export interface GatewayOptions {
   logger?: Logger;
   /** A token GraphiQL's header editor starts with (the sandbox's); a placeholder otherwise. */
   exampleToken?: string;
+  /** Refuse requests whose Host is not a loopback name (the sandbox: DNS rebinding onto its GraphiQL page and token). */
+  loopbackHostsOnly?: boolean;
+  /** More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane-safety.ts) turn the fast lane off. */
+  plugins?: Plugin[];
 }
 
 export interface Gateway {
@@ -43,6 +53,10 @@ export interface Gateway {
   metrics: GatewayMetrics;
   tracing: Tracing | null;
   lifecycle: Lifecycle;
+  /** Request-body bytes held right now across all connections (bounded by MAX_INFLIGHT_BODY_BYTES). */
+  inflightBodies: InflightBodies;
+  /** Whether the fast lane runs, and why (also logged once at start-up). */
+  fastLane: Promise<FastLaneStatus>;
   /** Listens on config.host:config.port; resolves to the bound URL of /graphql. */
   listen(): Promise<URL>;
   /** Drains (stops accepting, lets in-flight requests finish within SHUTDOWN_DRAIN_MS), then releases everything. */
@@ -97,12 +111,36 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency });
   const admissions = new Admissions();
 
+  // Each plugin says why the fast lane may skip its hooks (lane-safety.ts); one that does not turns the lane off.
+  const plugins: Plugin[] = [
+    // first: the next three read what it gathers
+    laneSafe(useRequestTelemetry(subgraphSchema), 'the lane records the same facts (recordOperation, recordOutcome)'),
+    ...laneSafe(tracing ? [useTracing(tracing)] : [], 'the lane starts and ends the same spans'),
+    laneSafe(useRequestLog(logger), 'the lane writes the same log line (logRequest)'),
+    laneSafe(useMetrics(metrics), 'the lane observes the same request metrics; /metrics is never a lane request'),
+    // Refusals after the telemetry plugins, so a refused request is still logged and counted.
+    laneSafe(useRequestBodyLimit(config.limits.maxRequestBodyBytes), 'the lane takes only bodies declared within the limit'),
+    laneSafe(useCsrfPrevention('/graphql'), 'the lane takes only application/json POSTs, which CSRF prevention lets through'),
+    laneSafe(lifecycle.readinessPlugin(), 'acts on /ready only'),
+    ...laneSafe(useOperationLimits(config), 'validation: the lane serves only documents Yoga validated and executed'),
+    ...laneSafe(useServiceSdlGuard(config), 'documents that select _service are never admitted to the lane'),
+    // before persisted operations, which would answer 200 PersistedQueryKeyNotFound
+    laneSafe(useRequireOperation(), 'the lane serves only bodies with a query string'),
+    ...laneSafe(usePersistedOperationModes(config, shared.redis), 'bodies with extensions never take the lane; a full document only once Yoga executed it'),
+    laneSafe(useUpstreamBudget(subgraphSchema, config), 'acts on HTTP batches only, which never take the lane; one operation reserves its calls inside execution, on both paths'),
+    ...(options.plugins ?? []),
+    // last: records only what every plugin above let through
+    laneSafe(admissions.plugin(), 'it is what admits documents to the lane'),
+  ];
+
   const yoga = createYoga<Record<string, never>, GatewayContext>({
     // The subgraph schema: the client-facing one plus _service and _entities for a federation router.
     schema: subgraphSchema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Documents longer than 32 KiB are parsed for their request only, never kept.
+    parserAndValidationCache: boundedParserCache(),
     batching: { limit: config.limits.maxBatch },
     // No cross-origin caller unless CORS_ORIGINS lists it (an empty list would mean "any" to Yoga).
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, methods: ['GET', 'POST'] } : false,
@@ -119,24 +157,12 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       shouldPersistHeaders: false,
     },
     context: ({ request }): GatewayContext => contextOf(request.headers.get('authorization'), telemetryOf(request)),
-    plugins: [
-      useRequestTelemetry(), // first: the next three read what it gathers
-      ...(tracing ? [useTracing(tracing)] : []),
-      useRequestLog(logger),
-      useMetrics(metrics),
-      // Refusals after the telemetry plugins, so a refused request is still logged and counted.
-      useRequestBodyLimit(config.limits.maxRequestBodyBytes),
-      useCsrfPrevention('/graphql'),
-      lifecycle.readinessPlugin(),
-      ...useOperationLimits(config),
-      ...usePersistedOperationModes(config, shared.redis),
-      useUpstreamBudget(subgraphSchema, config),
-      admissions.plugin(), // last: records only what every plugin above let through
-    ],
+    plugins,
   });
 
   const fastLane = withFastLane({
     yoga,
+    plugins,
     schema: subgraphSchema,
     admissions,
     contextOf,
@@ -146,7 +172,23 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     tracing,
     maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
   });
-  const server = createServer(lifecycle.track(fastLane));
+  const inflightBodies = new InflightBodies(config.http.maxInflightBodyBytes);
+  metrics.observeInflightBodies(() => inflightBodies.bytes);
+  const guarded = withHttpGuard(
+    {
+      maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
+      inflightBodies,
+      loopbackHostsOnly: options.loopbackHostsOnly ?? false,
+      logger,
+      metrics,
+    },
+    fastLane.handler,
+  );
+  const tracked = lifecycle.track(guarded);
+  const server = createServer(serverOptions(config.http), tracked);
+  server.on('checkContinue', tracked);
+  server.maxConnections = config.http.maxConnections;
+  server.on('clientError', answerClientError);
 
   return {
     yoga,
@@ -155,15 +197,19 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     metrics,
     tracing,
     lifecycle,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    inflightBodies,
+    fastLane: fastLane.status,
+    listen: async () => {
+      await fastLane.status; // the lane's start-up checks decide before the first request
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           const { port } = server.address() as AddressInfo;
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
           resolve(new URL(`http://${host}:${port}/graphql`));
         });
-      }),
+      });
+    },
     close: async () => {
       const drained = await lifecycle.drain(server, config.shutdownDrainMs);
       // Calls still waiting after the drain have no client left to answer.

@@ -186,3 +186,28 @@ test('idempotency and shared store: documented defaults, the variables read, bad
     'IDEMPOTENCY_TTL_S must be longer than twice UPSTREAM_TIMEOUT_MS',
   ]);
 });
+
+test('HTTP server bounds: defaults, read from the environment, and checked against each other', () => {
+  expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 1_000, maxInflightBodyBytes: 64 * 1024 * 1024 });
+  expect(
+    loadConfig({ HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '5000', MAX_CONNECTIONS: '50', MAX_INFLIGHT_BODY_BYTES: '2097152' }).http,
+  ).toEqual({ headersTimeoutMs: 2000, requestTimeoutMs: 5000, maxConnections: 50, maxInflightBodyBytes: 2_097_152 });
+  expect(problemsOf({ HEADERS_TIMEOUT_MS: '999', REQUEST_TIMEOUT_MS: '600001', MAX_CONNECTIONS: '0', MAX_INFLIGHT_BODY_BYTES: 'lots' })).toEqual([
+    'HEADERS_TIMEOUT_MS must be a whole number from 1000 to 120000, got "999"',
+    'REQUEST_TIMEOUT_MS must be a whole number from 1000 to 600000, got "600001"',
+    'MAX_CONNECTIONS must be a whole number from 1 to 100000, got "0"',
+    'MAX_INFLIGHT_BODY_BYTES must be a whole number from 1024 to 4294967296, got "lots"',
+  ]);
+  expect(problemsOf({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000', MAX_INFLIGHT_BODY_BYTES: '4096' })).toEqual([
+    'HEADERS_TIMEOUT_MS (20000) must not exceed REQUEST_TIMEOUT_MS (10000)',
+    'MAX_INFLIGHT_BODY_BYTES (4096) must be at least MAX_REQUEST_BODY_BYTES (1048576)',
+  ]);
+});
+
+test('ROUTER_SHARED_SECRET: none by default; a short one is refused without echoing it', () => {
+  expect(loadConfig({}).federation).toEqual({ routerSharedSecret: null });
+  expect(loadConfig({ ROUTER_SHARED_SECRET: 's3cret-of-sixteen+' }).federation).toEqual({ routerSharedSecret: 's3cret-of-sixteen+' });
+  const problems = problemsOf({ ROUTER_SHARED_SECRET: 'short-one' });
+  expect(problems).toEqual(['ROUTER_SHARED_SECRET must be at least 16 characters long']);
+  expect(problems.join('')).not.toContain('short-one');
+});

@@ -195,3 +195,28 @@ test('spans: the fast lane exports the same SERVER and CLIENT spans, parented th
     await receiver.close();
   }
 });
+
+test('a 1 MB body the fast lane reads but does not serve costs Yoga no more CPU than one it reads itself', async () => {
+  // Invalid JSON (the string never closes): the lane reads it, cannot serve it, and hands it over.
+  const body = `{"query": "${'x'.repeat(1_000_000 - 12)}`;
+  const send = (path: string) =>
+    fetch(new URL(path, gw.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (res) => ({
+      status: res.status,
+      body: await res.text(),
+    }));
+  const cpuOf = async (path: string) => {
+    const start = process.cpuUsage();
+    for (let i = 0; i < 5; i += 1) expect(await send(path)).toEqual({ status: 400, body: expect.stringContaining('POST body sent invalid JSON') });
+    const { user, system } = process.cpuUsage(start);
+    return user + system;
+  };
+  await cpuOf('/graphql'); // warm both paths up
+  await cpuOf('/graphql?x');
+  let lane = 0;
+  let yoga = 0;
+  for (let round = 0; round < 2; round += 1) {
+    lane += await cpuOf('/graphql'); // the lane's entry
+    yoga += await cpuOf('/graphql?x'); // Yoga's path
+  }
+  expect(lane / yoga).toBeLessThan(2);
+});

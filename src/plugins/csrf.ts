@@ -25,7 +25,7 @@ export function useCsrfPrevention(graphqlEndpoint: string): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== graphqlEndpoint) return;
-      const refuse = (status: number, message: string) => endResponse(refusal(fetchAPI, { status, code: CSRF_CODE, message }));
+      const refuse = (status: number, message: string) => endResponse(refusal(request, fetchAPI, { status, code: CSRF_CODE, message }));
       const type = mediaType(request);
       if (request.method === 'POST' && (type === null || SIMPLE_CONTENT_TYPES.has(type))) {
         refuse(415, 'POST bodies must be sent as Content-Type: application/json; form, multipart and text bodies are refused (CSRF protection).');

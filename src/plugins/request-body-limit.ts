@@ -5,19 +5,20 @@ import type { Plugin } from 'graphql-yoga';
 import { refusal } from './refusal.js';
 
 export const BODY_LIMIT_CODE = 'REQUEST_TOO_LARGE';
+export const LENGTH_REQUIRED_CODE = 'LENGTH_REQUIRED';
 
 export function useRequestBodyLimit(maxBytes: number): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
       if (request.method !== 'POST') return;
       const declared = request.headers.get('content-length');
-      const refuse = (status: number, message: string) =>
+      const refuse = (status: number, code: string, message: string) =>
         // The unread rest of the body is not worth keeping the connection for.
-        endResponse(refusal(fetchAPI, { status, code: BODY_LIMIT_CODE, message, headers: { connection: 'close' } }));
+        endResponse(refusal(request, fetchAPI, { status, code, message, headers: { connection: 'close' } }));
       if (declared === null) {
-        refuse(411, 'A POST must declare its Content-Length.');
+        refuse(411, LENGTH_REQUIRED_CODE, 'A POST must declare its Content-Length.');
       } else if (Number(declared) > maxBytes) {
-        refuse(413, `The request body is ${declared} bytes; at most ${maxBytes} are accepted.`);
+        refuse(413, BODY_LIMIT_CODE, `The request body is ${declared} bytes; at most ${maxBytes} are accepted.`);
       }
     },
   };

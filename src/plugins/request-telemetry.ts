@@ -3,15 +3,19 @@
 // plugin list: the log, metrics and tracing plugins read what it gathers.
 
 import { Kind, getOperationAST } from 'graphql';
-import type { DocumentNode, ExecutionResult, SelectionNode } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLSchema, SelectionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { isObjectTypeName } from '../telemetry/outcomes.js';
 import { telemetryOf, seenTelemetryOf } from '../telemetry/request-telemetry.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 
-export function useRequestTelemetry(): Plugin {
+/** Paths that are probes, not requests: neither logged nor counted (docs/drafts/wt-pipeline.md). */
+export const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
+
+export function useRequestTelemetry(schema: GraphQLSchema): Plugin {
   return {
-    onRequest({ request }) {
-      telemetryOf(request);
+    onRequest({ request, url }) {
+      if (!PROBE_PATHS.has(url.pathname)) telemetryOf(request);
     },
     onParams({ request, params }) {
       const telemetry = seenTelemetryOf(request);
@@ -23,7 +27,7 @@ export function useRequestTelemetry(): Plugin {
     },
     onResultProcess({ request, result }) {
       const telemetry = seenTelemetryOf(request);
-      if (telemetry && !Array.isArray(result) && !(Symbol.asyncIterator in result)) recordOutcome(telemetry, result);
+      if (telemetry && !Array.isArray(result) && !(Symbol.asyncIterator in result)) recordOutcome(telemetry, result, schema);
     },
   };
 }
@@ -75,8 +79,11 @@ function rootFieldsOf(selections: readonly SelectionNode[]): string {
   return [...names].sort().join(',');
 }
 
-/** The first error's code and the first root field's __typename. */
-export function recordOutcome(telemetry: RequestTelemetry, result: ExecutionResult): void {
+/**
+ * The first error's code and the first root field's __typename, when that names one of the
+ * schema's object types (`__typename` may be an alias of another field, such as a message).
+ */
+export function recordOutcome(telemetry: RequestTelemetry, result: ExecutionResult, schema: GraphQLSchema): void {
   const error = result.errors?.[0];
   if (error) {
     const code = error.extensions?.code;
@@ -85,7 +92,7 @@ export function recordOutcome(telemetry: RequestTelemetry, result: ExecutionResu
   if (result.data) {
     for (const key in result.data) {
       const value = result.data[key] as { __typename?: unknown } | null;
-      if (value && typeof value.__typename === 'string') telemetry.resultType = value.__typename;
+      if (value && isObjectTypeName(schema, value.__typename)) telemetry.resultType = value.__typename;
       break;
     }
   }

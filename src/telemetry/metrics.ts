@@ -2,7 +2,8 @@
 // Labels are bounded by the schema and the error codes: root field names (not the client's
 // operation name or aliases), outcome words, upstream route templates and statuses.
 
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { errorCodeLabel } from './outcomes.js';
 import type { RequestTelemetry } from './request-telemetry.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
 
@@ -48,11 +49,28 @@ export class GatewayMetrics {
   observeRequest(request: RequestTelemetry): void {
     if (!request.isGraphQL) return;
     const durationMs = performance.now() - request.started;
-    this.requests.observe({ operation: request.rootFields ?? 'none', outcome: request.outcome }, durationMs / 1000);
+    this.requests.observe({ operation: request.rootFields ?? 'none', outcome: outcomeLabel(request) }, durationMs / 1000);
+  }
+
+  /** Reports the request-body bytes held across all connections (http-guard.ts) whenever /metrics is read. */
+  observeInflightBodies(read: () => number): void {
+    new Gauge({
+      name: 'gateway_inflight_body_bytes',
+      help: 'Request-body bytes (as declared) held across all connections now; bounded by MAX_INFLIGHT_BODY_BYTES.',
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   /** An UpstreamClient onResponse observer. */
   readonly observeUpstream = (info: UpstreamResponseInfo): void => {
     this.upstream.observe({ method: info.method, route: info.route, status: info.status ?? 'none' }, info.durationMs / 1000);
   };
+}
+
+/** One word per request: a listed error code, else the result's object type, else "ok". */
+function outcomeLabel(request: RequestTelemetry): string {
+  return request.errorCode !== null ? errorCodeLabel(request.errorCode) : (request.resultType ?? 'ok');
 }

@@ -56,11 +56,6 @@ export class RequestTelemetry implements UpstreamCallRecorder, UpstreamCallObser
   get isGraphQL(): boolean {
     return this.rootFields !== null || this.errorCode !== null;
   }
-
-  /** One word for metrics: the error code, else the result type, else "ok". */
-  get outcome(): string {
-    return this.errorCode ?? this.resultType ?? 'ok';
-  }
 }
 
 class UpstreamSpanObserver implements UpstreamCallObserver {

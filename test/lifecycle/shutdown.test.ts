@@ -72,7 +72,8 @@ test.each<Launcher>(['node', 'npm start'])('SIGTERM to %s while a slow mutation 
   });
   const main = startMain({ UPSTREAM_URL: upstream.url.href, SHUTDOWN_DRAIN_MS: '10000' }, launcher);
   try {
-    await eventually(() => /listening on (\S+)/.test(main.output()), 40_000);
+    // npm start builds first: on a loaded two-core machine that alone can take 30 s and more.
+    await eventually(() => /listening on (\S+)/.test(main.output()), 75_000);
     const url = new URL(/listening on (\S+)/.exec(main.output())![1]!);
 
     const inFlight = postGraphQL(url, { query: ADD, variables: { ambassadorId: '7', input: VALID_INPUT } });
@@ -92,7 +93,7 @@ test.each<Launcher>(['node', 'npm start'])('SIGTERM to %s while a slow mutation 
     main.kill();
     upstream.reset();
   }
-}, 60_000); // npm start builds first
+}, 90_000); // npm start builds first
 
 test('SHUTDOWN_DRAIN_MS bounds the wait: a call that outlasts it is cut and the process still exits 0', async () => {
   upstream.respondWith({ delayMs: 10_000, body: challengeHistoryBody() });

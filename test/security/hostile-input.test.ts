@@ -148,11 +148,11 @@ describe('request bodies', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
-  test('a POST that does not declare its length is refused with 411', async () => {
+  test('a POST that does not declare its length is refused with 411 LENGTH_REQUIRED', async () => {
     const stream = new Blob([JSON.stringify({ query: '{ __typename }' })]).stream();
     const res = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(411);
-    expect((await res.json()).errors[0].extensions.code).toBe('REQUEST_TOO_LARGE');
+    expect((await res.json()).errors[0].extensions.code).toBe('LENGTH_REQUIRED');
   });
 
   test.each([

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import type { GatewayConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
 import { createGateway } from '../../src/server.js';
-import type { Gateway } from '../../src/server.js';
+import type { Gateway, GatewayOptions } from '../../src/server.js';
 
 export interface TestGateway {
   /** http://127.0.0.1:PORT/graphql */
@@ -39,17 +39,21 @@ export async function startGateway({
   upstreamUrl,
   env = {},
   exampleToken,
+  options = {},
 }: {
   upstreamUrl: URL | string;
   env?: Record<string, string>;
   /** The token GraphiQL's header editor starts with, as main.ts passes the sandbox's. */
   exampleToken?: string;
+  /** More createGateway options (loopbackHostsOnly, plugins). */
+  options?: Omit<GatewayOptions, 'logger' | 'exampleToken'>;
 }): Promise<TestGateway> {
   const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', UPSTREAM_URL: String(upstreamUrl), ...env });
   const logs: string[] = [];
   const gateway = createGateway(config, {
     logger: createLogger({ level: 'debug', write: (line) => logs.push(line) }),
     exampleToken,
+    ...options,
   });
   const url = await gateway.listen();
   return {

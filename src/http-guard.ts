@@ -1,0 +1,145 @@
+// The node:http layer in front of both paths (the fast lane and Yoga): the server's own time and
+// connection bounds, coded answers to what Node refuses itself (408, 431, 400), and three checks
+// on the raw request before anything reads its body: only the exact paths the gateway serves,
+// only loopback Host names when asked (the sandbox), and a bound on the request-body bytes held
+// across all connections at once. Each refusal is logged and counted like any other request.
+
+import { STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { HttpLimits } from './config.js';
+import type { Logger } from './logging.js';
+import { refusalBody } from './plugins/refusal.js';
+import type { Refusal } from './plugins/refusal.js';
+import { logRequest } from './plugins/request-log.js';
+import type { GatewayMetrics } from './telemetry/metrics.js';
+import { RequestTelemetry } from './telemetry/request-telemetry.js';
+import { nodeHeaders } from './telemetry/tracing.js';
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Every path the gateway serves, exactly: no trailing slash, dot segment or doubled slash. */
+export const SERVED_PATHS: ReadonlySet<string> = new Set(['/graphql', '/health', '/ready', '/metrics']);
+/** GraphiQL's own assets, if the gateway serves them: segments of word characters with inner dots only (no `..`, no `%`). */
+export const GRAPHIQL_ASSET_PATH = /^\/graphiql(?:\/\w[\w-]*(?:\.[\w-]+)*)+$/;
+/** localhost, 127.0.0.0/8 or [::1], with any port: the names a DNS-rebinding page cannot use. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|\[::1\])(?::\d{1,5})?$/i;
+
+// Node checks headersTimeout and requestTimeout only this often (its default is 30 s).
+const TIMEOUT_CHECK_INTERVAL_MS = 500;
+/** Seconds a client refused for the body bound is told to wait. */
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+export const NOT_FOUND_CODE = 'NOT_FOUND';
+export const HOST_NOT_ALLOWED_CODE = 'HOST_NOT_ALLOWED';
+export const SERVER_BUSY_CODE = 'SERVER_BUSY';
+
+/** node:http server options for the time bounds, enforced within TIMEOUT_CHECK_INTERVAL_MS of expiry. */
+export function serverOptions(limits: HttpLimits): ServerOptions {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+  };
+}
+
+// What Node refuses before a request exists, as Node answers it, with a coded body.
+const CLIENT_ERRORS: Record<string, Refusal> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'REQUEST_TIMEOUT', message: 'The request was not received in time.' },
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'REQUEST_HEADERS_TOO_LARGE', message: 'The request headers are too large.' },
+};
+const MALFORMED_REQUEST: Refusal = { status: 400, code: 'BAD_REQUEST', message: 'The request is not valid HTTP/1.1.' };
+
+/** The server's 'clientError' listener: answers when nothing was written on the connection yet, then closes it. */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0 && error.code !== 'ECONNRESET') {
+    const { status, code, message } = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED_REQUEST;
+    const body = refusalBody(code, message);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/** Request-body bytes declared by the requests being served, bounded in total (MAX_INFLIGHT_BODY_BYTES). */
+export class InflightBodies {
+  private held = 0;
+  constructor(private readonly maxBytes: number) {}
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Holds `bytes` until the response closes; false, holding nothing, when that would pass the bound. */
+  hold(bytes: number, res: ServerResponse): boolean {
+    if (this.held + bytes > this.maxBytes) return false;
+    this.held += bytes;
+    res.once('close', () => (this.held -= bytes));
+    return true;
+  }
+}
+
+export interface HttpGuardOptions {
+  /** Bodies declared longer are left to the body-limit plugin's 413, which never reads them. */
+  maxRequestBodyBytes: number;
+  inflightBodies: InflightBodies;
+  /** Refuse any Host that is not a loopback name (the sandbox: its GraphiQL page holds a token). */
+  loopbackHostsOnly: boolean;
+  logger: Logger;
+  metrics: GatewayMetrics;
+}
+
+/**
+ * Wraps the server's handler with the three checks; a refused request never reaches it. Serve it
+ * for 'checkContinue' too, so a client that sends `Expect: 100-continue` is refused before it
+ * sends its body (Node would otherwise answer 100 Continue first).
+ */
+export function withHttpGuard(options: HttpGuardOptions, handler: NodeHandler): NodeHandler {
+  const { maxRequestBodyBytes, inflightBodies, loopbackHostsOnly } = options;
+  const refuse = refuser(options);
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    if (!SERVED_PATHS.has(path) && !GRAPHIQL_ASSET_PATH.test(path)) {
+      return refuse(req, res, { status: 404, code: NOT_FOUND_CODE, message: 'Not found: the gateway serves /graphql, /health, /ready and /metrics.' });
+    }
+    if (loopbackHostsOnly && !LOOPBACK_HOST.test(req.headers.host ?? '')) {
+      return refuse(req, res, { status: 403, code: HOST_NOT_ALLOWED_CODE, message: 'The sandbox answers only requests addressed to localhost.' });
+    }
+    const declared = Number(req.headers['content-length']);
+    if (declared > 0 && declared <= maxRequestBodyBytes && !inflightBodies.hold(declared, res)) {
+      return refuse(req, res, {
+        status: 503,
+        code: SERVER_BUSY_CODE,
+        message: 'Too many request bodies are being received at once; retry shortly.',
+        headers: { 'retry-after': String(BUSY_RETRY_AFTER_SECONDS) },
+      });
+    }
+    // A client that waits for 100 Continue (the server's 'checkContinue' listener) sends its body only now.
+    if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+    handler(req, res);
+  };
+}
+
+function refuser({ logger, metrics }: Pick<HttpGuardOptions, 'logger' | 'metrics'>) {
+  return (req: IncomingMessage, res: ServerResponse, { status, code, message, headers = {} }: Refusal): void => {
+    const telemetry = new RequestTelemetry(nodeHeaders(req.headers));
+    telemetry.errorCode = code;
+    const body = refusalBody(code, message);
+    // A body left unread is not read: the connection closes after the answer.
+    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      'x-request-id': telemetry.id,
+      ...(hasBody ? { connection: 'close' } : {}),
+      ...headers,
+    });
+    res.end(body);
+    logRequest(logger, telemetry, req.method ?? 'GET', (req.url ?? '/').split('?')[0]!.slice(0, 256), status);
+    metrics.observeRequest(telemetry);
+  };
+}

@@ -1,0 +1,89 @@
+// Everything the fast lane (fast-lane.ts) borrows from Yoga's internals, in one place: Yoga's
+// error masking as configured (a field its typings call private), its JSON result processor
+// (captured through a stand-in Response), and the hand-over of a body already read
+// (@whatwg-node/server reads `req.body` instead of the request stream). `checkYogaCoupling`
+// tries each at start-up: after an upgrade that breaks one, the lane stays off and says why.
+
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import { processRegularResult } from 'graphql-yoga';
+import type { YogaServerInstance } from 'graphql-yoga';
+
+export interface YogaMasking {
+  maskError(error: GraphQLError, message: string): GraphQLError;
+  errorMessage: string;
+}
+
+// A Yoga instance as this module reads it (any context type).
+type AnyYoga = Pick<YogaServerInstance<Record<string, never>, Record<string, never>>, 'fetchAPI'>;
+
+/** Yoga's error masking as configured (its message, isDev and logging of what it hides); null when Yoga keeps it elsewhere. */
+export function yogaMasking(yoga: AnyYoga): YogaMasking | null {
+  const masking = (yoga as { maskedErrorsOpts?: Partial<YogaMasking> | null }).maskedErrorsOpts;
+  return masking && typeof masking.maskError === 'function' && typeof masking.errorMessage === 'string' ? (masking as YogaMasking) : null;
+}
+
+export interface CapturedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Runs Yoga's own JSON result processor, keeping what it would put in a Response. */
+export function captureRegularResult(result: ExecutionResult, mediaType: string): CapturedAnswer {
+  let captured: CapturedAnswer | undefined;
+  class CapturedResponse {
+    constructor(body: string, init: { status: number; headers: Record<string, string> }) {
+      captured = { status: init.status, headers: { 'content-type': init.headers['Content-Type']! }, body };
+      for (const [name, value] of Object.entries(init.headers)) if (name !== 'Content-Type') captured.headers[name] = value;
+    }
+  }
+  processRegularResult(result, { Response: CapturedResponse } as unknown as Parameters<typeof processRegularResult>[1], mediaType);
+  return captured!;
+}
+
+/**
+ * Gives Yoga a body the lane has already read. As a stream it is read as Yoga reads its own
+ * request; a Buffer would first be walked key by key (Object.keys over every byte: 240 ms of CPU per MB).
+ */
+export function handOverBody(req: IncomingMessage, body: Buffer): void {
+  (req as IncomingMessage & { body?: Readable }).body = Readable.from([body], { objectMode: false });
+}
+
+const SAMPLE_BODY = '{"query":"{ __typename }"}';
+
+/** Tries each coupling; the problems found (none: the lane may run). */
+export async function checkYogaCoupling(yoga: AnyYoga): Promise<string[]> {
+  const problems: string[] = [];
+  const masking = yogaMasking(yoga);
+  // Its shape only: calling it would log the error it masks.
+  if (!masking) problems.push('Yoga no longer exposes maskedErrorsOpts');
+  try {
+    const answer = captureRegularResult({ data: { ok: true } }, 'application/json');
+    if (answer?.status !== 200 || answer.body !== '{"data":{"ok":true}}' || !answer.headers['content-type']?.startsWith('application/json')) {
+      problems.push("Yoga's processRegularResult no longer builds the answer the lane expects");
+    }
+  } catch (error) {
+    problems.push(`Yoga's processRegularResult failed: ${(error as Error).message}`);
+  }
+  try {
+    if ((await handedOverText(yoga.fetchAPI)) !== SAMPLE_BODY) problems.push('@whatwg-node/server no longer reads a handed-over req.body');
+  } catch (error) {
+    problems.push(`@whatwg-node/server could not read a handed-over req.body: ${(error as Error).message}`);
+  }
+  return problems;
+}
+
+/** What @whatwg-node/server (the copy graphql-yoga uses) reads from a request whose body was handed over. */
+async function handedOverText(fetchAPI: AnyYoga['fetchAPI']): Promise<string> {
+  const fromYoga = createRequire(createRequire(import.meta.url).resolve('graphql-yoga'));
+  const { normalizeNodeRequest } = fromYoga('@whatwg-node/server') as {
+    normalizeNodeRequest(req: unknown, fetchAPI: unknown): Request;
+  };
+  const consumed = Readable.from([]) as Readable & Partial<IncomingMessage>;
+  Object.assign(consumed, { method: 'POST', url: '/graphql', headers: { host: 'localhost', 'content-type': 'application/json' } });
+  handOverBody(consumed as IncomingMessage, Buffer.from(SAMPLE_BODY));
+  return normalizeNodeRequest(consumed, fetchAPI).text();
+}
