@@ -43,6 +43,13 @@ export interface GatewayConfig {
   introspection: boolean;
   /** "Did you mean ...?" suggestions in validation errors; off by default in production. */
   fieldSuggestions: boolean;
+  /** The GraphiQL page the gateway serves itself (src/graphiql). */
+  graphiql: GraphiQLSettings;
+}
+
+export interface GraphiQLSettings {
+  /** GRAPHIQL: on while developing, off in production unless asked for. */
+  enabled: boolean;
 }
 
 export interface RequestLimits {
@@ -199,6 +206,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     // Open while developing (GraphiQL, codegen), closed in production unless asked for.
     introspection: read.boolean('GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
     fieldSuggestions: read.boolean('GRAPHQL_FIELD_SUGGESTIONS', nodeEnv !== 'production'),
+    graphiql: { enabled: read.boolean('GRAPHIQL', nodeEnv !== 'production') },
   };
   if (nodeEnv === 'production' && !config.upstreamUrl && read.raw('UPSTREAM_URL') === undefined) {
     read.problems.push('UPSTREAM_URL is required when NODE_ENV=production (without it the gateway would serve the in-memory sandbox).');

@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config.js';
 import { createContext, readBearerToken } from './context.js';
 import type { GatewayContext } from './context.js';
 import { Admissions, withFastLane } from './fast-lane.js';
+import { useSelfHostedGraphiQL } from './graphiql/plugin.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
@@ -105,21 +106,15 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     logging: yogaLogger(logger),
     // Unexpected errors become "Unexpected error." with no stack or detail, in every NODE_ENV.
     maskedErrors: { isDev: false },
-    graphiql: {
-      title: 'Challenge gateway',
-      defaultQuery: EXAMPLE_MUTATION,
-      // Yoga's GraphiQL bundle (@graphql-yoga/graphiql 4.5) opens with `query` and ignores
-      // defaultQuery, which its typings do not say: pass both (test/browser checks it).
-      ...({ query: EXAMPLE_MUTATION } as object),
-      headers: JSON.stringify({ Authorization: `Bearer ${options.exampleToken ?? '<your token>'}` }, null, 2),
-      shouldPersistHeaders: false,
-    },
+    // src/graphiql serves the page and its files itself (Yoga's own page loads them from a CDN).
+    graphiql: false,
     context: ({ request }): GatewayContext => contextOf(request.headers.get('authorization'), telemetryOf(request)),
     plugins: [
       useRequestTelemetry(), // first: the next three read what it gathers
       ...(tracing ? [useTracing(tracing)] : []),
       useRequestLog(logger),
       useMetrics(metrics),
+      ...useSelfHostedGraphiQL(config, { endpoint: '/graphql', title: 'Challenge gateway', query: EXAMPLE_MUTATION, token: options.exampleToken }),
       // Refusals after the telemetry plugins, so a refused request is still logged and counted.
       useRequestBodyLimit(config.limits.maxRequestBodyBytes),
       useCsrfPrevention('/graphql'),
