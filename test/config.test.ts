@@ -129,3 +129,11 @@ test('bad security settings are reported with the rest', () => {
     'GRAPHQL_FIELD_SUGGESTIONS must be true or false, got "maybe"',
   ]);
 });
+
+test('GRAPHIQL: on while developing, off in production unless set; a bad value is one problem', () => {
+  expect(loadConfig({}).graphiql).toEqual({ enabled: true });
+  expect(loadConfig({ NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.test' }).graphiql).toEqual({ enabled: false });
+  expect(loadConfig({ NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.test', GRAPHIQL: 'true' }).graphiql).toEqual({ enabled: true });
+  expect(loadConfig({ GRAPHIQL: 'false' }).graphiql).toEqual({ enabled: false });
+  expect(problemsOf({ GRAPHIQL: 'yes' })).toEqual(['GRAPHIQL must be true or false, got "yes"']);
+});
