@@ -27,7 +27,7 @@ export const GRAPHIQL_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const SECURITY_HEADERS = {
+export const GRAPHIQL_SECURITY_HEADERS = {
   'content-security-policy': GRAPHIQL_CONTENT_SECURITY_POLICY,
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
@@ -73,7 +73,7 @@ export function useSelfHostedGraphiQL(config: GatewayConfig, example: GraphiQLEx
     {
       onRequest({ request, url, endResponse, fetchAPI }) {
         const respond = (status: number, body: BodyInit, headers: Record<string, string>) =>
-          endResponse(new fetchAPI.Response(body, { status, headers: { ...SECURITY_HEADERS, ...headers } }));
+          endResponse(new fetchAPI.Response(body, { status, headers: { ...GRAPHIQL_SECURITY_HEADERS, ...headers } }));
         if (url.pathname === example.endpoint && shouldRenderGraphiQL(request)) {
           return load().then(({ page }) => respond(200, page, { 'content-type': 'text/html; charset=utf-8', 'cache-control': PAGE_CACHE }));
         }
