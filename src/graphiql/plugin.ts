@@ -81,7 +81,13 @@ export function useSelfHostedGraphiQL(config: GatewayConfig, example: GraphiQLEx
         return load().then(({ assets }) => {
           const asset = assets.byPath.get(url.pathname);
           if (!asset) return respond(404, 'Not found\n', { 'content-type': 'text/plain; charset=utf-8' });
-          return respond(200, asset.body, { 'content-type': asset.contentType, 'cache-control': ASSET_CACHE });
+          const gzip = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
+          return respond(200, gzip ? asset.gzipped : asset.body, {
+            'content-type': asset.contentType,
+            'cache-control': ASSET_CACHE,
+            vary: 'accept-encoding',
+            ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          });
         });
       },
     },

@@ -80,6 +80,11 @@ test.skipIf(!hasChromium)('GraphiQL loads from the gateway alone and runs the ex
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => consoleErrors.push(error.message));
+  const assets: { url: string; cache?: string; encoding?: string }[] = [];
+  context.on('response', (response) => {
+    const headers = response.headers();
+    if (new URL(response.url()).pathname.startsWith('/graphiql/')) assets.push({ url: response.url(), cache: headers['cache-control'], encoding: headers['content-encoding'] });
+  });
   const workers: string[] = [];
   page.on('worker', (worker) => workers.push(worker.url()));
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -117,6 +122,9 @@ test.skipIf(!hasChromium)('GraphiQL loads from the gateway alone and runs the ex
   // Monaco ran its language workers as the gateway's own scripts (no blob:, no main-thread fallback).
   expect(workers.length).toBeGreaterThanOrEqual(2);
   for (const url of workers) expect(url).toMatch(new RegExp(`^${gw.url.origin}/graphiql/[0-9a-f]{16}/\\w+\\.worker\\.js$`));
+  // Every file came under its content-hash path, cacheable for good, and gzipped.
+  expect(assets.length).toBeGreaterThanOrEqual(5);
+  for (const asset of assets) expect(asset).toMatchObject({ cache: 'public, max-age=31536000, immutable', encoding: 'gzip' });
   expect(consoleErrors).toEqual([]);
   expect(blocked).toEqual([]);
   expect(requested.every((url) => new URL(url).origin === gw.url.origin)).toBe(true);

@@ -102,12 +102,20 @@ describe('development', () => {
       ['editor.worker.js', 'favicon.ico', 'graphiql.css', 'graphiql.js', 'graphql.worker.js', 'json.worker.js', 'start.js'].sort(),
     );
     for (const path of files) {
-      const response = await fetch(new URL(path, gw.url));
-      expect(response.status).toBe(200);
-      expect(Object.fromEntries(response.headers)).toMatchObject({ ...GRAPHIQL_SECURITY_HEADERS, 'cache-control': 'public, max-age=31536000, immutable' });
-      expect(response.headers.get('content-type')).toMatch(path.endsWith('.css') ? /^text\/css/ : path.endsWith('.ico') ? /^image\// : /^text\/javascript/);
-      const body = Buffer.from(await response.arrayBuffer());
-      expect(path.split('/')[2]).toBe(createHash('sha256').update(body).digest('hex').slice(0, 16));
+      // gzip when the client takes it (fetch decodes it), the file as it is otherwise: the same bytes.
+      for (const encoding of ['gzip', 'identity']) {
+        const response = await fetch(new URL(path, gw.url), { headers: { 'accept-encoding': encoding } });
+        expect(response.status).toBe(200);
+        expect(Object.fromEntries(response.headers)).toMatchObject({
+          ...GRAPHIQL_SECURITY_HEADERS,
+          'cache-control': 'public, max-age=31536000, immutable',
+          vary: 'accept-encoding',
+        });
+        expect(response.headers.get('content-encoding')).toBe(encoding === 'gzip' ? 'gzip' : null);
+        expect(response.headers.get('content-type')).toMatch(path.endsWith('.css') ? /^text\/css/ : path.endsWith('.ico') ? /^image\// : /^text\/javascript/);
+        const body = Buffer.from(await response.arrayBuffer());
+        expect(path.split('/')[2]).toBe(createHash('sha256').update(body).digest('hex').slice(0, 16));
+      }
     }
   });
 
