@@ -37,7 +37,7 @@ export const GRAPHIQL_SECURITY_HEADERS = {
 const PAGE_CACHE = 'no-store';
 const ASSET_CACHE = 'public, max-age=31536000, immutable';
 
-export interface GraphiQLExample {
+export interface GraphiQLPageSettings {
   /** The GraphQL endpoint the page queries. */
   endpoint: string;
   title: string;
@@ -48,13 +48,13 @@ export interface GraphiQLExample {
 }
 
 /** What the page opens with: the example while developing, nothing to run by accident in production. */
-export function graphiqlOptions(config: GatewayConfig, example: GraphiQLExample): GraphiQLOptions {
+export function graphiqlOptions(config: GatewayConfig, settings: GraphiQLPageSettings): GraphiQLOptions {
   const production = config.nodeEnv === 'production';
-  const token = (!production && example.token) || '<your token>';
+  const token = (!production && settings.token) || '<your token>';
   return {
-    title: example.title,
-    endpoint: example.endpoint,
-    ...(production ? {} : { defaultQuery: example.query }),
+    title: settings.title,
+    endpoint: settings.endpoint,
+    ...(production ? {} : { defaultQuery: settings.query }),
     headers: JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2),
     // Tokens typed into the headers editor stay out of the browser's localStorage.
     shouldPersistHeaders: false,
@@ -62,9 +62,9 @@ export function graphiqlOptions(config: GatewayConfig, example: GraphiQLExample)
 }
 
 /** The plugin serving GraphiQL, or none when GRAPHIQL is off (then /graphiql/ is not served at all). */
-export function useSelfHostedGraphiQL(config: GatewayConfig, example: GraphiQLExample): Plugin[] {
+export function useSelfHostedGraphiQL(config: GatewayConfig, settings: GraphiQLPageSettings): Plugin[] {
   if (!config.graphiql.enabled) return [];
-  const options = graphiqlOptions(config, example);
+  const options = graphiqlOptions(config, settings);
   let loading: Promise<{ assets: GraphiQLAssets; page: string }> | undefined;
   const load = () =>
     (loading ??= loadGraphiQLAssets().then((assets) => ({ assets, page: renderGraphiQLPage(assets, options) })));
@@ -74,7 +74,7 @@ export function useSelfHostedGraphiQL(config: GatewayConfig, example: GraphiQLEx
       onRequest({ request, url, endResponse, fetchAPI }) {
         const respond = (status: number, body: BodyInit, headers: Record<string, string>) =>
           endResponse(new fetchAPI.Response(body, { status, headers: { ...GRAPHIQL_SECURITY_HEADERS, ...headers } }));
-        if (url.pathname === example.endpoint && shouldRenderGraphiQL(request)) {
+        if (url.pathname === settings.endpoint && shouldRenderGraphiQL(request)) {
           return load().then(({ page }) => respond(200, page, { 'content-type': 'text/html; charset=utf-8', 'cache-control': PAGE_CACHE }));
         }
         if (request.method !== 'GET' || !url.pathname.startsWith(GRAPHIQL_ASSETS_PREFIX)) return;
