@@ -72,14 +72,20 @@ async function runEdited(page: Page, operation: string, typename: string): Promi
   return textOf(page, '.result-window');
 }
 
-test.skipIf(!hasChromium)('GraphiQL loads from the gateway alone and runs the example and its typed errors', async () => {
-  const { context, requested, blocked } = await offlineContext();
-  const page = await context.newPage();
+/** A page of an offline context, collecting console errors (CSP violations are console errors). */
+async function offlinePage() {
+  const offline = await offlineContext();
+  const page = await offline.context.newPage();
   const consoleErrors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => consoleErrors.push(error.message));
+  return { ...offline, page, consoleErrors };
+}
+
+test.skipIf(!hasChromium)('GraphiQL loads from the gateway alone and runs the example and its typed errors', async () => {
+  const { context, requested, blocked, page, consoleErrors } = await offlinePage();
   const assets: { url: string; cache?: string; encoding?: string }[] = [];
   context.on('response', (response) => {
     const headers = response.headers();
@@ -129,4 +135,29 @@ test.skipIf(!hasChromium)('GraphiQL loads from the gateway alone and runs the ex
   expect(blocked).toEqual([]);
   expect(requested.every((url) => new URL(url).origin === gw.url.origin)).toBe(true);
   await context.close();
+});
+
+test.skipIf(!hasChromium)('production with GRAPHIQL=true: the same offline page, opening with neither the example nor a token', async () => {
+  // Introspection on as well, so GraphiQL loads the schema (without it the result pane says introspection is disabled).
+  const production = await startGateway({
+    upstreamUrl: sandbox.url,
+    env: { NODE_ENV: 'production', GRAPHIQL: 'true', GRAPHQL_INTROSPECTION: 'true' },
+    exampleToken: SANDBOX_TOKENS.manager,
+  });
+  const { context, blocked, page, consoleErrors } = await offlinePage();
+  try {
+    const response = await page.goto(production.url.href);
+    expect(response?.headers()['content-security-policy']).toBe(GRAPHIQL_CONTENT_SECURITY_POLICY);
+    await expect.poll(() => textOf(page, '.graphiql-query-editor'), { timeout: 15_000 }).toContain('Welcome to Challenge gateway');
+    expect(await textOf(page, '.graphiql-query-editor')).not.toContain('mutation');
+    await page.getByText('Headers', { exact: true }).click();
+    await expect.poll(() => textOf(page, '.graphiql-editor-tool')).toContain('"Authorization": "Bearer <your token>"');
+    expect(await page.content()).not.toContain(SANDBOX_TOKENS.manager);
+    await page.screenshot({ path: new URL('graphiql-production.png', ARTIFACTS).pathname, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+    expect(blocked).toEqual([]);
+  } finally {
+    await context.close();
+    await production.close();
+  }
 });
