@@ -57,6 +57,8 @@ export interface GatewayConfig {
   http: HttpLimits;
   /** What a federation router must present (docs/drafts/wt-pipeline.md "_service"). */
   federation: FederationSettings;
+  /** The GraphiQL page the gateway serves itself (src/graphiql). */
+  graphiql: GraphiQLSettings;
 }
 
 export interface IdempotencySettings {
@@ -92,6 +94,11 @@ export interface HttpLimits {
 export interface FederationSettings {
   /** In production, `_service { sdl }` answers only a request carrying this in x-router-secret; null = none set. */
   routerSharedSecret: string | null;
+}
+
+export interface GraphiQLSettings {
+  /** GRAPHIQL: on while developing, off in production unless asked for. */
+  enabled: boolean;
 }
 
 export interface RequestLimits {
@@ -300,6 +307,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxInflightBodyBytes: read.integer('MAX_INFLIGHT_BODY_BYTES', 64 * 1024 * 1024, { min: 1024, max: 4 * 1024 * 1024 * 1024 }),
     },
     federation: { routerSharedSecret: read.secret('ROUTER_SHARED_SECRET', 16) },
+    graphiql: { enabled: read.boolean('GRAPHIQL', nodeEnv !== 'production') },
   };
   const config: GatewayConfig = {
     ...settings,

@@ -1,22 +1,15 @@
 // `npm start`: reads the configuration, starts the sandbox upstream when no UPSTREAM_URL is
 // set (never in production), then serves the gateway until SIGTERM/SIGINT.
+// stdout carries only the JSON log lines; what this file says to a person goes to stderr.
 
 import { ConfigError, loadConfig } from './config.js';
-import type { GatewayConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { createGateway } from './server.js';
+import { StartupError, checkUpstreamResolves, listenOrExplain } from './startup.js';
 
 async function main(): Promise<void> {
-  let config: GatewayConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  let config = loadConfig();
+  if (config.upstreamUrl) await checkUpstreamResolves(config.upstreamUrl);
 
   let exampleToken: string | undefined;
   let forbiddenToken: string | undefined;
@@ -31,11 +24,15 @@ async function main(): Promise<void> {
     closeSandbox = sandbox.close;
   }
 
-  const gateway = createGateway(config, { logger: createLogger({ level: config.logLevel }), exampleToken, loopbackHostsOnly: exampleToken !== undefined });
-  const url = await gateway.listen();
+  const gateway = createGateway(config, {
+    logger: createLogger({ level: config.logLevel }),
+    exampleToken,
+    loopbackHostsOnly: exampleToken !== undefined,
+  });
+  const url = await listenOrExplain(gateway.listen, config);
 
   if (exampleToken) {
-    console.log(
+    console.error(
       [
         '',
         '  SANDBOX MODE: no UPSTREAM_URL is set, so the gateway talks to an in-memory sandbox upstream.',
@@ -49,14 +46,15 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } else {
-    console.log(`GraphQL gateway listening on ${url.href}`);
+    const graphiql = config.graphiql.enabled ? ' (GraphiQL: open it in a browser)' : '';
+    console.error(`GraphQL gateway listening on ${url.href}${graphiql}`);
   }
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal} received, shutting down`);
+    console.error(`${signal} received, shutting down`);
     Promise.all([gateway.close(), closeSandbox()]).then(
       () => process.exit(0),
       (error: unknown) => {
@@ -69,4 +67,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-void main();
+main().catch((error: unknown) => {
+  // A deployment's mistake gets its message alone; anything else is a bug and keeps its stack.
+  if (!(error instanceof ConfigError || error instanceof StartupError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+});

@@ -15,6 +15,7 @@ import { createSharedState } from './idempotency/index.js';
 import type { FastLaneStatus } from './fast-lane.js';
 import { InflightBodies, answerClientError, serverOptions, withHttpGuard } from './http-guard.js';
 import { laneSafe } from './lane-safety.js';
+import { useSelfHostedGraphiQL } from './graphiql/plugin.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
@@ -118,6 +119,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     ...laneSafe(tracing ? [useTracing(tracing)] : [], 'the lane starts and ends the same spans'),
     laneSafe(useRequestLog(logger), 'the lane writes the same log line (logRequest)'),
     laneSafe(useMetrics(metrics), 'the lane observes the same request metrics; /metrics is never a lane request'),
+    ...laneSafe(
+      useSelfHostedGraphiQL(config, { endpoint: '/graphql', title: 'Challenge gateway', query: EXAMPLE_MUTATION, token: options.exampleToken }),
+      'acts on GET requests for the page and on /graphiql/ files only; the lane takes only POSTs',
+    ),
     // Refusals after the telemetry plugins, so a refused request is still logged and counted.
     laneSafe(useRequestBodyLimit(config.limits.maxRequestBodyBytes), 'the lane takes only bodies declared within the limit'),
     laneSafe(useCsrfPrevention('/graphql'), 'the lane takes only application/json POSTs, which CSRF prevention lets through'),
@@ -147,15 +152,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     logging: yogaLogger(logger),
     // Unexpected errors become "Unexpected error." with no stack or detail, in every NODE_ENV.
     maskedErrors: { isDev: false },
-    graphiql: {
-      title: 'Challenge gateway',
-      defaultQuery: EXAMPLE_MUTATION,
-      // Yoga's GraphiQL bundle (@graphql-yoga/graphiql 4.5) opens with `query` and ignores
-      // defaultQuery, which its typings do not say: pass both (test/browser checks it).
-      ...({ query: EXAMPLE_MUTATION } as object),
-      headers: JSON.stringify({ Authorization: `Bearer ${options.exampleToken ?? '<your token>'}` }, null, 2),
-      shouldPersistHeaders: false,
-    },
+    // src/graphiql serves the page and its files itself (Yoga's own page loads them from a CDN).
+    graphiql: false,
     context: ({ request }): GatewayContext => contextOf(request.headers.get('authorization'), telemetryOf(request)),
     plugins,
   });

@@ -211,3 +211,11 @@ test('ROUTER_SHARED_SECRET: none by default; a short one is refused without echo
   expect(problems).toEqual(['ROUTER_SHARED_SECRET must be at least 16 characters long']);
   expect(problems.join('')).not.toContain('short-one');
 });
+
+test('GRAPHIQL: on while developing, off in production unless set; a bad value is one problem', () => {
+  expect(loadConfig({}).graphiql).toEqual({ enabled: true });
+  expect(loadConfig({ NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.test' }).graphiql).toEqual({ enabled: false });
+  expect(loadConfig({ NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.test', GRAPHIQL: 'true' }).graphiql).toEqual({ enabled: true });
+  expect(loadConfig({ GRAPHIQL: 'false' }).graphiql).toEqual({ enabled: false });
+  expect(problemsOf({ GRAPHIQL: 'yes' })).toEqual(['GRAPHIQL must be true or false, got "yes"']);
+});

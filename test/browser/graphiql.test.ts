@@ -1,24 +1,24 @@
-// GraphiQL in a real browser: headless Chromium (Debian's package, driven by playwright-core)
-// opens /graphql on the sandbox, runs the prefilled mutation with the prefilled header, and
-// finds the success payload on the page. Screenshot: test/artifacts/graphiql.png.
-//
-// The machine has no internet, and Yoga's GraphiQL page loads its bundle from a CDN, so the
-// test answers those requests from the same bundle installed as @graphql-yoga/graphiql.
+// GraphiQL in a real browser, offline: headless Chromium (Debian's package, driven by
+// playwright-core) opens /graphql on the sandbox with every request to a host other than
+// loopback blocked (not answered). The page must come entirely from the gateway, run the
+// prefilled mutation with the prefilled header, then each typed error after editing the ids,
+// with no console error (CSP violations are console errors) and no blocked request.
+// Screenshots: test/artifacts/graphiql*.png.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import type { Browser, Route } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { GRAPHIQL_CONTENT_SECURITY_POLICY } from '../../src/graphiql/plugin.js';
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
 import type { SandboxUpstream } from '../../src/sandbox/index.js';
+import { EXAMPLE_MUTATION } from '../../src/server.js';
 import { startGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
-const GRAPHIQL_DIST = join(dirname(createRequire(import.meta.url).resolve('@graphql-yoga/graphiql/package.json')), 'dist');
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(`SKIPPED the GraphiQL browser test: ${CHROMIUM} is missing (install it: apt-get install -y chromium).`);
@@ -39,33 +39,125 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-/** The gateway's own requests go through; the CDN's files come from node_modules; anything else is refused. */
-async function offline(route: Route): Promise<void> {
-  const url = new URL(route.request().url());
-  if (url.origin === gw.url.origin) return route.continue();
-  const file = url.hostname === 'unpkg.com' && /\/@graphql-yoga\/graphiql@[^/]+\/dist\/(.+)$/.exec(url.pathname)?.[1];
-  if (!file || file.split('/').includes('..')) return route.abort();
-  const type = file.endsWith('.css') ? 'text/css' : 'application/javascript';
-  return route.fulfill({ status: 200, contentType: type, body: readFileSync(join(GRAPHIQL_DIST, file)) });
+/** A browser context where only loopback answers; everything else is aborted and recorded. */
+async function offlineContext(): Promise<{ context: BrowserContext; requested: string[]; blocked: string[] }> {
+  const context = await browser!.newContext({ viewport: { width: 1400, height: 900 } });
+  const requested: string[] = [];
+  const blocked: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    requested.push(url);
+    if (LOOPBACK.has(new URL(url).hostname)) return route.continue();
+    blocked.push(url);
+    return route.abort('blockedbyclient');
+  });
+  return { context, requested, blocked };
 }
 
-test.skipIf(!hasChromium)('GraphiQL runs the prefilled mutation with the prefilled header and shows the success', async () => {
-  const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.route('**/*', offline);
-  await page.goto(gw.url.href);
-  // Monaco renders spaces as no-break spaces.
-  const textOf = async (selector: string) => (await page.locator(selector).innerText()).replaceAll('\u00a0', ' ');
+/** Monaco renders spaces as no-break spaces. */
+const textOf = async (page: Page, selector: string) => (await page.locator(selector).innerText()).replaceAll('\u00a0', ' ');
 
-  // The example mutation is in the editor, not GraphiQL's welcome text.
-  await expect.poll(() => textOf('.graphiql-query-editor'), { timeout: 15_000 }).toContain('mutation AddChallengeHistory');
+/** Replaces the operation in the query editor, runs it, and waits for `typename` in the result. */
+async function runEdited(page: Page, operation: string, typename: string): Promise<string> {
+  await page.locator('.graphiql-query-editor .monaco-editor').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(operation);
+  // Monaco indents each typed line once more; GraphiQL's prettify puts the text back in shape.
+  await page.locator('[aria-label^="Prettify query"]').click();
+  await page.locator('.graphiql-query-editor .monaco-editor').click();
+  await page.keyboard.press('Control+Home');
+  await expect.poll(() => textOf(page, '.graphiql-query-editor')).toContain(operation.split('\n').find((line) => line.includes('999')));
   await page.locator('.graphiql-execute-button').click();
-  await expect.poll(() => textOf('.result-window'), { timeout: 15_000 }).toContain('AddChallengeHistorySuccess');
-  const text = await textOf('.result-window');
-  expect(text).toContain('Ada Lovelace');
-  expect(text).toContain('"points": 100');
+  await expect.poll(() => textOf(page, '.result-window'), { timeout: 15_000 }).toContain(typename);
+  return textOf(page, '.result-window');
+}
 
+/** A page of an offline context, collecting console errors (CSP violations are console errors). */
+async function offlinePage() {
+  const offline = await offlineContext();
+  const page = await offline.context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
+  return { ...offline, page, consoleErrors };
+}
+
+test.skipIf(!hasChromium)('GraphiQL loads from the gateway alone and runs the example and its typed errors', async () => {
+  const { context, requested, blocked, page, consoleErrors } = await offlinePage();
+  const assets: { url: string; cache?: string; encoding?: string }[] = [];
+  context.on('response', (response) => {
+    const headers = response.headers();
+    if (new URL(response.url()).pathname.startsWith('/graphiql/')) assets.push({ url: response.url(), cache: headers['cache-control'], encoding: headers['content-encoding'] });
+  });
+  const workers: string[] = [];
+  page.on('worker', (worker) => workers.push(worker.url()));
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: new URL('graphiql.png', ARTIFACTS).pathname, fullPage: true });
+  const screenshot = (name: string) => page.screenshot({ path: new URL(name, ARTIFACTS).pathname, fullPage: true });
+
+  const response = await page.goto(gw.url.href);
+  expect(response?.status()).toBe(200);
+  const headers = response!.headers();
+  expect(headers['content-security-policy']).toBe(GRAPHIQL_CONTENT_SECURITY_POLICY);
+  expect(headers['content-security-policy']).toContain("script-src 'self';");
+  expect(headers['content-security-policy']).not.toContain('unsafe-eval');
+  expect(headers['x-frame-options']).toBe('DENY');
+  expect(headers['x-content-type-options']).toBe('nosniff');
+  expect(headers['referrer-policy']).toBe('no-referrer');
+
+  // The example mutation is in the editor, not GraphiQL's welcome text; the sandbox token in the headers.
+  await expect.poll(() => textOf(page, '.graphiql-query-editor'), { timeout: 15_000 }).toContain('mutation AddChallengeHistory');
+  await page.locator('.graphiql-execute-button').click();
+  await expect.poll(() => textOf(page, '.result-window'), { timeout: 15_000 }).toContain('AddChallengeHistorySuccess');
+  const success = await textOf(page, '.result-window');
+  expect(success).toContain('Ada Lovelace');
+  expect(success).toContain('"points": 100');
+  await screenshot('graphiql.png');
   // The sandbox recorded it: the prefilled header carried the manager token.
   expect(gw.logs.some((line) => line.includes('"resultType":"AddChallengeHistorySuccess"'))).toBe(true);
+
+  const notFound = await runEdited(page, EXAMPLE_MUTATION.replace('ambassadorId: "1"', 'ambassadorId: "999"'), 'AmbassadorNotFoundError');
+  expect(notFound).toContain('"ambassadorId": "999"');
+  await screenshot('graphiql-ambassador-not-found.png');
+
+  const invalid = await runEdited(page, EXAMPLE_MUTATION.replace('challengeId: "1"', 'challengeId: "999"'), 'ValidationError');
+  expect(invalid).toContain('fieldErrors');
+  await screenshot('graphiql-validation-error.png');
+
+  // Monaco ran its language workers as the gateway's own scripts (no blob:, no main-thread fallback).
+  expect(workers.length).toBeGreaterThanOrEqual(2);
+  for (const url of workers) expect(url).toMatch(new RegExp(`^${gw.url.origin}/graphiql/[0-9a-f]{16}/\\w+\\.worker\\.js$`));
+  // Every file came under its content-hash path, cacheable for good, and gzipped.
+  expect(assets.length).toBeGreaterThanOrEqual(5);
+  for (const asset of assets) expect(asset).toMatchObject({ cache: 'public, max-age=31536000, immutable', encoding: 'gzip' });
+  expect(consoleErrors).toEqual([]);
+  expect(blocked).toEqual([]);
+  expect(requested.every((url) => new URL(url).origin === gw.url.origin)).toBe(true);
+  await context.close();
+});
+
+test.skipIf(!hasChromium)('production with GRAPHIQL=true: the same offline page, opening with neither the example nor a token', async () => {
+  // Introspection on as well, so GraphiQL loads the schema (without it the result pane says introspection is disabled).
+  const production = await startGateway({
+    upstreamUrl: sandbox.url,
+    env: { NODE_ENV: 'production', GRAPHIQL: 'true', GRAPHQL_INTROSPECTION: 'true' },
+    exampleToken: SANDBOX_TOKENS.manager,
+  });
+  const { context, blocked, page, consoleErrors } = await offlinePage();
+  try {
+    const response = await page.goto(production.url.href);
+    expect(response?.headers()['content-security-policy']).toBe(GRAPHIQL_CONTENT_SECURITY_POLICY);
+    await expect.poll(() => textOf(page, '.graphiql-query-editor'), { timeout: 15_000 }).toContain('Welcome to Challenge gateway');
+    expect(await textOf(page, '.graphiql-query-editor')).not.toContain('mutation');
+    await page.getByText('Headers', { exact: true }).click();
+    await expect.poll(() => textOf(page, '.graphiql-editor-tool')).toContain('"Authorization": "Bearer <your token>"');
+    expect(await page.content()).not.toContain(SANDBOX_TOKENS.manager);
+    await page.screenshot({ path: new URL('graphiql-production.png', ARTIFACTS).pathname, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+    expect(blocked).toEqual([]);
+  } finally {
+    await context.close();
+    await production.close();
+  }
 });
