@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'undici';
-import { startRedis } from '../test/support/redis.js';
+import { startRedis } from '../scripts/support/redis.js';
 import { DOCUMENT, GRAPHQL_HEADERS, VARIABLES, cpuMicros, freePort } from './shared.js';
 
 const ROUNDS = 3;

@@ -12,9 +12,9 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logging.js';
 import { createGateway } from '../src/server.js';
 import type { Gateway } from '../src/server.js';
-import { startRedis } from '../test/support/redis.js';
-import { challengeHistoryBody, startScriptableUpstream } from '../test/support/scriptable-upstream.js';
-import type { ScriptedResponse } from '../test/support/scriptable-upstream.js';
+import { startRedis } from './support/redis.js';
+import { challengeHistoryBody, startScriptableUpstream } from './support/scriptable-upstream.js';
+import type { ScriptedResponse } from './support/scriptable-upstream.js';
 
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 100);
 const DURATION_S = Number(process.env.DURATION_S ?? 10);

@@ -26,10 +26,12 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
   const url = await new Promise<URL>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway process did not start:\n${output.join('')}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    // The listening line is plain text, so it goes to stderr (stdout carries JSON log lines only).
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output.push(chunk.toString('utf8'));
       const match = LISTENING.exec(chunk.toString('utf8'));
       if (match) {
         clearTimeout(timer);
