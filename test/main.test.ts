@@ -152,4 +152,4 @@ test('the build runs when dist/ is missing or older than a source, and not other
   repo.writeMain('v2', new Date(Date.now() + 60_000));
   expect(repo.run()).toMatchObject({ code: 0, stderr: ['Building dist/ (src/main.ts changed since the last build)...'] });
   expect(repo.start()).toBe('v2');
-});
+}, 90_000); // two real tsc runs: slow on a loaded two-core machine
