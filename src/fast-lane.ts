@@ -133,23 +133,23 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
     const telemetry = new RequestTelemetry(headers);
     observe.onStart(telemetry, { method: 'POST', headers });
     observe.onParams(telemetry, params.operationName);
-    observe.onOperation(telemetry, admitted.document, params.operationName ?? null);
     let result: ExecutionResult;
     try {
+      // As on Yoga's path: the context first, then the operation's observers, then execution.
+      const contextValue = contextOf(headers.get('authorization'), telemetry);
+      observe.onOperation(telemetry, admitted.document, params.operationName ?? null);
       const executed = await execute({
         schema,
         document: admitted.document,
         variableValues: params.variables,
         operationName: params.operationName,
-        contextValue: contextOf(headers.get('authorization'), telemetry),
+        contextValue,
       });
       result = executed.errors ? { ...executed, errors: executed.errors.map((error) => masking.maskError(error, masking.errorMessage)) } : executed;
     } catch (error) {
       // execute reports resolver failures in `errors`; a throw (a context that cannot be built,
-      // a bug) is answered and logged as Yoga's handleError does it: masked, and logged twice.
-      const masked = masking.maskError(error, masking.errorMessage);
-      if (masked !== error) yoga.logger.error(error);
-      result = { errors: [masked] };
+      // a bug) is answered as Yoga answers it: the masked error (Yoga's mask logs what it hides).
+      result = { errors: [masking.maskError(error, masking.errorMessage)] };
     }
     observe.onResult(telemetry, result);
     const answer = captureRegularResult(result, mediaType);
