@@ -3,8 +3,10 @@
 // Request/Response adaptation and its hook chain (README "Performance"). It decides nothing Yoga
 // decides: it serves only documents Yoga parsed and validated before (every bound included),
 // with the media type Yoga negotiated before for the same Accept header, masks errors with Yoga's
-// own function and builds the answer with Yoga's own result processor. Anything else — and any
-// request error, such as variables that do not coerce — goes to Yoga with the body it sent.
+// own function and builds the answer with Yoga's own result processor. It runs the same request
+// observers as Yoga's path (lane-safety.ts), and takes only requests the CSRF, body-limit and CORS
+// rules let through untouched. Anything else — and any request error, such as variables that do
+// not coerce — goes to Yoga with the body it sent.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute, getOperationAST, getVariableValues } from 'graphql';

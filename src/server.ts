@@ -45,7 +45,10 @@ export interface GatewayOptions {
   exampleToken?: string;
   /** Refuse requests whose Host is not a loopback name (the sandbox: DNS rebinding onto its GraphiQL page and token). */
   loopbackHostsOnly?: boolean;
-  /** More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane-safety.ts) turn the fast lane off. */
+  /**
+   * More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane-safety.ts) turn the
+   * fast lane off; observers wrapped by useRequestObservers run on both paths.
+   */
   plugins?: Plugin[];
 }
 
@@ -130,7 +133,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       useSelfHostedGraphiQL(config, { endpoint: '/graphql', title: 'Challenge gateway', query: EXAMPLE_MUTATION, token: options.exampleToken }),
       'acts on GET requests for the page and on /graphiql/ files only; the lane takes only POSTs',
     ),
-    // Refusals after the telemetry plugins, so a refused request is still logged and counted.
+    // Refusals after the observers' plugin, so a refused request is still logged and counted.
     laneSafe(useRequestBodyLimit(config.limits.maxRequestBodyBytes), 'the lane takes only POSTs it lets through (bodyLengthRefusal)'),
     laneSafe(useCsrfPrevention('/graphql'), 'the lane takes only POSTs it lets through (csrfAllowsPost)'),
     laneSafe(lifecycle.readinessPlugin(), 'acts on /ready only'),
