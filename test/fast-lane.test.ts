@@ -97,6 +97,8 @@ const CASES: Case[] = [
   { name: 'malformed JSON', body: '{"query": ', fast: false },
   { name: 'variables as a string', body: JSON.stringify({ query: '# string variables\n{ __typename }', variables: '{}' }), fast: false },
   { name: 'an origin (CORS is Yoga’s)', body: graphql('origin', '{ __typename }', undefined), headers: { origin: 'https://elsewhere.example' }, fast: false },
+  // The success case's document, admitted by then: only the gate keeps it from the lane.
+  { name: 'text/plain (CSRF prevention is the plugin’s)', body: graphql('success', SINGLE, { id: '1', input: INPUT }, 'Award'), headers: { 'content-type': 'text/plain' }, fast: false },
   { name: 'multipart accepted', body: graphql('multipart', '{ __typename }', undefined), headers: { accept: 'multipart/mixed' }, fast: false },
 ];
 
