@@ -3,8 +3,10 @@
 // Request/Response adaptation and its hook chain (README "Performance"). It decides nothing Yoga
 // decides: it serves only documents Yoga parsed and validated before (every bound included),
 // with the media type Yoga negotiated before for the same Accept header, masks errors with Yoga's
-// own function and builds the answer with Yoga's own result processor. Anything else — and any
-// request error, such as variables that do not coerce — goes to Yoga with the body it sent.
+// own function and builds the answer with Yoga's own result processor. It runs the same request
+// observers as Yoga's path (lane-safety.ts), and takes only requests the CSRF, body-limit and CORS
+// rules let through untouched. Anything else — and any request error, such as variables that do
+// not coerce — goes to Yoga with the body it sent.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execute, getOperationAST, getVariableValues } from 'graphql';
@@ -13,24 +15,26 @@ import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext } from './context.js';
 import { MAX_CACHED_DOCUMENT_LENGTH } from './document-cache.js';
 import type { NodeHandler } from './http-guard.js';
-import { undeclaredPlugins } from './lane-safety.js';
+import { laneObservers, undeclaredPlugins } from './lane-safety.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logging.js';
-import { logRequest } from './plugins/request-log.js';
-import { recordOperation, recordOutcome, recordRequestedName } from './plugins/request-telemetry.js';
+import { isCorsRequest } from './plugins/cors.js';
+import { csrfAllowsPost } from './plugins/csrf.js';
+import { bodyLengthRefusal } from './plugins/request-body-limit.js';
 import { SERVICE_FIELD, selectsRootField } from './plugins/service-sdl-guard.js';
-import { endRequestSpan, startRequestSpan } from './plugins/tracing.js';
 import type { GatewayMetrics } from './telemetry/metrics.js';
+import { runObservers } from './telemetry/observers.js';
 import { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { nodeHeaders } from './telemetry/tracing.js';
-import type { Tracing } from './telemetry/tracing.js';
 import { captureRegularResult, checkYogaCoupling, handOverBody, yogaMasking } from './yoga-coupling.js';
 import type { YogaMasking } from './yoga-coupling.js';
 
-
 export interface FastLaneOptions {
   yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
-  /** The plugin list Yoga was given: the lane runs only when every one is declared lane-safe (lane-safety.ts). */
+  /**
+   * The plugin list Yoga was given: the lane runs only when every one is declared lane-safe, and
+   * runs the request observers declared with them (lane-safety.ts).
+   */
   plugins: readonly Plugin[];
   schema: GraphQLSchema;
   /** What Yoga admitted before (`admissions.plugin()` must be in Yoga's plugin list). */
@@ -40,10 +44,11 @@ export interface FastLaneOptions {
   lifecycle: Lifecycle;
   logger: Logger;
   metrics: GatewayMetrics;
-  tracing: Tracing | null;
+  /** The limit useRequestBodyLimit was given. */
   maxRequestBodyBytes: number;
 }
 
+// A body the lane reads as Yoga would: JSON, in UTF-8.
 const JSON_CONTENT_TYPE = /^application\/json(?:\s*;\s*charset=utf-8)?$/i;
 const REQUEST_KEYS = new Set(['query', 'variables', 'operationName']);
 
@@ -69,25 +74,29 @@ export function withFastLane(options: FastLaneOptions): FastLane {
     options.logger.info('request paths', { fastLane: decided.on, reason: decided.reason });
     return decided;
   });
+  // The lane takes a request only where each rule's owner would let it through untouched.
+  const takes = ({ method, url, headers }: IncomingMessage): boolean => {
+    const contentType = headers['content-type'] ?? null;
+    return (
+      method === 'POST' &&
+      url === '/graphql' &&
+      contentType !== null &&
+      JSON_CONTENT_TYPE.test(contentType) &&
+      csrfAllowsPost(contentType) &&
+      bodyLengthRefusal(headers['content-length'], maxRequestBodyBytes) === null &&
+      !isCorsRequest(headers.origin) &&
+      !lifecycle.isDraining
+    );
+  };
   const handler: NodeHandler = (req, res) => {
-    const length = Number(req.headers['content-length']);
-    const candidate =
-      serve !== null &&
-      req.method === 'POST' &&
-      req.url === '/graphql' &&
-      req.headers.origin === undefined && // CORS stays Yoga's
-      JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '') &&
-      length > 0 &&
-      length <= maxRequestBodyBytes &&
-      !lifecycle.isDraining;
-    if (!candidate) {
+    if (serve === null || !takes(req)) {
       void yoga(req, res);
       return;
     }
     const serveRead = serve!;
     readBody(req)
       .then((body) => serveRead(req, res, body))
-      // The client went away mid-body (no one to answer), or a bug (serve logs what execute throws).
+      // The client went away mid-body: no one to answer.
       .catch(() => res.destroy());
   };
   return { handler, status };
@@ -105,7 +114,8 @@ async function laneStatus({ yoga, plugins }: FastLaneOptions): Promise<FastLaneS
 }
 
 function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
-  const { yoga, schema, admissions, contextOf, logger, metrics, tracing } = options;
+  const { yoga, plugins, schema, admissions, contextOf, metrics } = options;
+  const observe = runObservers(laneObservers(plugins));
 
   const handOver = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     handOverBody(req, body);
@@ -123,37 +133,39 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
 
     const headers = nodeHeaders(req.headers);
     const telemetry = new RequestTelemetry(headers);
-    if (tracing) startRequestSpan(tracing, telemetry, 'POST', headers);
-    recordRequestedName(telemetry, params.operationName);
-    recordOperation(telemetry, admitted.document, params.operationName ?? null);
+    observe.onStart(telemetry, { method: 'POST', headers });
+    observe.onParams(telemetry, params.operationName);
+    let result: ExecutionResult;
     try {
-      const executed = (await execute({
+      // As on Yoga's path: the context first, then the operation's observers, then execution.
+      const contextValue = contextOf(headers.get('authorization'), telemetry);
+      observe.onOperation(telemetry, admitted.document, params.operationName ?? null);
+      const executed = await execute({
         schema,
         document: admitted.document,
         variableValues: params.variables,
         operationName: params.operationName,
-        contextValue: contextOf(headers.get('authorization'), telemetry),
-      })) as ExecutionResult;
-      const result = executed.errors
-        ? { ...executed, errors: executed.errors.map((error) => masking.maskError(error, masking.errorMessage)) }
-        : executed;
-      recordOutcome(telemetry, result, schema);
-      const answer = captureRegularResult(result, mediaType);
-      answer.headers['x-request-id'] = telemetry.id;
-      answer.headers['content-length'] = String(Buffer.byteLength(answer.body));
-      // As Yoga's onResponse hooks do, before the answer leaves: span, log line, metrics.
-      endRequestSpan(telemetry, answer.status);
-      logRequest(logger, telemetry, 'POST', '/graphql', answer.status);
-      metrics.observeRequest(telemetry);
-      metrics.fastLaneRequests.inc();
-      res.writeHead(answer.status, answer.headers);
-      res.end(answer.body);
+        contextValue,
+      });
+      result = executed.errors ? { ...executed, errors: executed.errors.map((error) => masking.maskError(error, masking.errorMessage)) } : executed;
     } catch (error) {
-      // execute reports resolver failures in `errors`; reaching here is a bug, not a request outcome.
-      yoga.logger.error(error);
-      telemetry.span?.end();
-      res.destroy();
+      // execute reports resolver failures in `errors`; a throw (a context that cannot be built,
+      // a bug) is answered as Yoga answers it: the masked error (Yoga's mask logs what it hides).
+      result = { errors: [masking.maskError(error, masking.errorMessage)] };
     }
+    observe.onResult(telemetry, result);
+    const answer = captureRegularResult(result, mediaType);
+    // As Yoga's onResponse hooks do, before the answer leaves: request id, span, log line, metrics.
+    observe.onEnd(telemetry, {
+      method: 'POST',
+      path: '/graphql',
+      status: answer.status,
+      setHeader: (name, value) => (answer.headers[name] = value),
+    });
+    answer.headers['content-length'] = String(Buffer.byteLength(answer.body));
+    metrics.fastLaneRequests.inc();
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
   };
 }
 

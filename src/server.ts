@@ -20,18 +20,20 @@ import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { useCsrfPrevention } from './plugins/csrf.js';
-import { useMetrics } from './plugins/metrics.js';
+import { corsOptions } from './plugins/cors.js';
+import { requestMetrics, useMetrics } from './plugins/metrics.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePersistedOperationModes } from './plugins/persisted-operations.js';
 import { useRequestBodyLimit } from './plugins/request-body-limit.js';
 import { useRequireOperation } from './plugins/require-operation.js';
 import { useServiceSdlGuard } from './plugins/service-sdl-guard.js';
-import { useRequestLog } from './plugins/request-log.js';
-import { useRequestTelemetry } from './plugins/request-telemetry.js';
-import { useTracing } from './plugins/tracing.js';
+import { requestIdHeader, requestLog } from './plugins/request-log.js';
+import { requestFacts, useRequestObservers } from './plugins/request-telemetry.js';
+import { requestSpans } from './plugins/tracing.js';
 import { useUpstreamBudget } from './plugins/upstream-budget.js';
 import { subgraphSchema } from './schema/index.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
+import type { RequestObserver } from './telemetry/observers.js';
 import { telemetryOf } from './telemetry/request-telemetry.js';
 import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { Tracing } from './telemetry/tracing.js';
@@ -43,7 +45,10 @@ export interface GatewayOptions {
   exampleToken?: string;
   /** Refuse requests whose Host is not a loopback name (the sandbox: DNS rebinding onto its GraphiQL page and token). */
   loopbackHostsOnly?: boolean;
-  /** More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane-safety.ts) turn the fast lane off. */
+  /**
+   * More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane-safety.ts) turn the
+   * fast lane off; observers wrapped by useRequestObservers run on both paths.
+   */
   plugins?: Plugin[];
 }
 
@@ -112,20 +117,25 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency });
   const admissions = new Admissions();
 
+  // What watches each request, run in this order by Yoga's path and the fast lane alike (telemetry/observers.ts).
+  const observers: RequestObserver[] = [
+    requestFacts(subgraphSchema), // first: the others read what it gathers
+    ...(tracing ? [requestSpans(tracing)] : []),
+    requestIdHeader,
+    requestLog(logger),
+    requestMetrics(metrics),
+  ];
   // Each plugin says why the fast lane may skip its hooks (lane-safety.ts); one that does not turns the lane off.
   const plugins: Plugin[] = [
-    // first: the next three read what it gathers
-    laneSafe(useRequestTelemetry(subgraphSchema), 'the lane records the same facts (recordOperation, recordOutcome)'),
-    ...laneSafe(tracing ? [useTracing(tracing)] : [], 'the lane starts and ends the same spans'),
-    laneSafe(useRequestLog(logger), 'the lane writes the same log line (logRequest)'),
-    laneSafe(useMetrics(metrics), 'the lane observes the same request metrics; /metrics is never a lane request'),
+    useRequestObservers(observers), // declared lane-safe: the lane runs the same observers
+    laneSafe(useMetrics(metrics), 'serves GET /metrics only'),
     ...laneSafe(
       useSelfHostedGraphiQL(config, { endpoint: '/graphql', title: 'Challenge gateway', query: EXAMPLE_MUTATION, token: options.exampleToken }),
       'acts on GET requests for the page and on /graphiql/ files only; the lane takes only POSTs',
     ),
-    // Refusals after the telemetry plugins, so a refused request is still logged and counted.
-    laneSafe(useRequestBodyLimit(config.limits.maxRequestBodyBytes), 'the lane takes only bodies declared within the limit'),
-    laneSafe(useCsrfPrevention('/graphql'), 'the lane takes only application/json POSTs, which CSRF prevention lets through'),
+    // Refusals after the observers' plugin, so a refused request is still logged and counted.
+    laneSafe(useRequestBodyLimit(config.limits.maxRequestBodyBytes), 'the lane takes only POSTs it lets through (bodyLengthRefusal)'),
+    laneSafe(useCsrfPrevention('/graphql'), 'the lane takes only POSTs it lets through (csrfAllowsPost)'),
     laneSafe(lifecycle.readinessPlugin(), 'acts on /ready only'),
     ...laneSafe(useOperationLimits(config), 'validation: the lane serves only documents Yoga validated and executed'),
     ...laneSafe(useServiceSdlGuard(config), 'documents that select _service are never admitted to the lane'),
@@ -147,8 +157,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     // Documents longer than 32 KiB are parsed for their request only, never kept.
     parserAndValidationCache: boundedParserCache(),
     batching: { limit: config.limits.maxBatch },
-    // No cross-origin caller unless CORS_ORIGINS lists it (an empty list would mean "any" to Yoga).
-    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, methods: ['GET', 'POST'] } : false,
+    cors: corsOptions(config.corsOrigins),
     logging: yogaLogger(logger),
     // Unexpected errors become "Unexpected error." with no stack or detail, in every NODE_ENV.
     maskedErrors: { isDev: false },
@@ -167,7 +176,6 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     lifecycle,
     logger,
     metrics,
-    tracing,
     maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
   });
   const inflightBodies = new InflightBodies(config.http.maxInflightBodyBytes);

@@ -12,7 +12,7 @@ import { processRegularResult } from 'graphql-yoga';
 import type { YogaServerInstance } from 'graphql-yoga';
 
 export interface YogaMasking {
-  maskError(error: GraphQLError, message: string): GraphQLError;
+  maskError(error: unknown, message: string): GraphQLError;
   errorMessage: string;
 }
 

@@ -1,12 +1,14 @@
 // The fast lane fails closed: a plugin in Yoga's list that is not declared lane-safe (here a
 // probe with a side effect on every execution, the shape of a rate limiter or an audit log)
 // turns the lane off, so the probe runs for every request; the start-up log says which path
-// is active and why. A broken coupling to Yoga's internals turns it off the same way.
+// is active and why. A broken coupling to Yoga's internals turns it off the same way. A plugin
+// declared lane-safe because the lane runs its observers sees every request once, on both paths.
 
 import { createYoga } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { laneSafe } from '../src/lane-safety.js';
+import { useRequestObservers } from '../src/plugins/request-telemetry.js';
 import { subgraphSchema } from '../src/schema/index.js';
 import { checkYogaCoupling } from '../src/yoga-coupling.js';
 import { startGateway } from './support/gateway.js';
@@ -53,6 +55,25 @@ test('the same plugin declared lane-safe keeps the lane on (4 of 5 by the lane):
   expect(seen.lane).toBe(4);
   expect(seen.probe).toBe(1);
   expect(seen.startUp).toEqual([expect.objectContaining({ fastLane: true })]);
+});
+
+test('a counting plugin declared lane-safe because the lane runs its observer fires once per request on both paths', async () => {
+  const seen = new Map<string, string[]>();
+  const note = (id: string, hook: string) => seen.set(id, [...(seen.get(id) ?? []), hook]);
+  const counter = useRequestObservers([
+    {
+      onStart: (t) => note(t.id, 'start'),
+      onParams: (t) => note(t.id, 'params'),
+      onOperation: (t) => note(t.id, 'operation'),
+      onResult: (t) => note(t.id, 'result'),
+      onEnd: (t, { status }) => note(t.id, `end ${status}`),
+    },
+  ]);
+  const result = await fiveRequestsWith(counter, () => seen.size);
+  expect(result.status.on).toBe(true);
+  expect(result.lane).toBe(4); // the first request admits the document; the lane answers the other four
+  expect(result.probe).toBe(5);
+  expect([...seen.values()]).toEqual(Array(5).fill(['start', 'params', 'operation', 'result', 'end 200']));
 });
 
 test('Yoga couplings: all pass on this Yoga; a Yoga without maskedErrorsOpts is reported', async () => {

@@ -1,9 +1,10 @@
-// Prometheus metrics: serves GET /metrics and observes each GraphQL request when its response
-// is made (upstream calls are observed by the UpstreamClient's onResponse hook, in server.ts).
+// Prometheus metrics: serves GET /metrics (useMetrics) and observes each GraphQL request when its
+// answer is made (requestMetrics; upstream calls are observed by the UpstreamClient's onResponse
+// hook, in server.ts).
 
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayMetrics } from '../telemetry/metrics.js';
-import { seenTelemetryOf } from '../telemetry/request-telemetry.js';
+import type { RequestObserver } from '../telemetry/observers.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -15,9 +16,9 @@ export function useMetrics(metrics: GatewayMetrics): Plugin {
         endResponse(new fetchAPI.Response(text, { headers: { 'content-type': metrics.registry.contentType } }));
       });
     },
-    onResponse({ request }) {
-      const telemetry = seenTelemetryOf(request);
-      if (telemetry) metrics.observeRequest(telemetry);
-    },
   };
+}
+
+export function requestMetrics(metrics: GatewayMetrics): RequestObserver {
+  return { onEnd: (telemetry) => metrics.observeRequest(telemetry) };
 }

@@ -3,23 +3,27 @@
 
 import type { Plugin } from 'graphql-yoga';
 import { refusal } from './refusal.js';
+import type { Refusal } from './refusal.js';
 
 export const BODY_LIMIT_CODE = 'REQUEST_TOO_LARGE';
 export const LENGTH_REQUIRED_CODE = 'LENGTH_REQUIRED';
+
+/** The refusal a POST with this declared Content-Length gets; null when the limit lets it through (the fast lane's gate asks too). */
+export function bodyLengthRefusal(declared: string | null | undefined, maxBytes: number): Refusal | null {
+  if (declared == null) return { status: 411, code: LENGTH_REQUIRED_CODE, message: 'A POST must declare its Content-Length.' };
+  if (Number(declared) > maxBytes) {
+    return { status: 413, code: BODY_LIMIT_CODE, message: `The request body is ${declared} bytes; at most ${maxBytes} are accepted.` };
+  }
+  return null;
+}
 
 export function useRequestBodyLimit(maxBytes: number): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
       if (request.method !== 'POST') return;
-      const declared = request.headers.get('content-length');
-      const refuse = (status: number, code: string, message: string) =>
-        // The unread rest of the body is not worth keeping the connection for.
-        endResponse(refusal(request, fetchAPI, { status, code, message, headers: { connection: 'close' } }));
-      if (declared === null) {
-        refuse(411, LENGTH_REQUIRED_CODE, 'A POST must declare its Content-Length.');
-      } else if (Number(declared) > maxBytes) {
-        refuse(413, BODY_LIMIT_CODE, `The request body is ${declared} bytes; at most ${maxBytes} are accepted.`);
-      }
+      const refused = bodyLengthRefusal(request.headers.get('content-length'), maxBytes);
+      // The unread rest of the body is not worth keeping the connection for.
+      if (refused) endResponse(refusal(request, fetchAPI, { ...refused, headers: { connection: 'close' } }));
     },
   };
 }

@@ -3,25 +3,22 @@
 // the upstream's logs, also returned to the client as x-request-id. Facts only, never headers,
 // so the bearer token cannot reach a log line.
 
-import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logging.js';
-import { seenTelemetryOf } from '../telemetry/request-telemetry.js';
+import type { RequestObserver } from '../telemetry/observers.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-export function useRequestLog(logger: Logger): Plugin {
-  return {
-    onResponse({ request, response }) {
-      const telemetry = seenTelemetryOf(request);
-      if (!telemetry) return;
-      response.headers.set('x-request-id', telemetry.id);
-      logRequest(logger, telemetry, request.method, pathOf(request.url), response.status);
-    },
-  };
+/** Returns the request id to the client as x-request-id. */
+export const requestIdHeader: RequestObserver = {
+  onEnd: (telemetry, { setHeader }) => setHeader('x-request-id', telemetry.id),
+};
+
+export function requestLog(logger: Logger): RequestObserver {
+  return { onEnd: (telemetry, { method, path, status }) => logRequest(logger, telemetry, method, path, status) };
 }
 
-/** The request's log line (the fast lane, fast-lane.ts, writes it through here too). */
+/** The request's log line (the node:http guard, http-guard.ts, writes its refusals' through here too). */
 export function logRequest(logger: Logger, t: RequestTelemetry, method: string, path: string, status: number): void {
   logger.info('request', {
     requestId: t.id,
@@ -39,11 +36,4 @@ export function logRequest(logger: Logger, t: RequestTelemetry, method: string, 
     upstreamStatus: t.upstreamCalls > 0 ? t.upstreamStatus : null,
     upstreamDurationMs: t.upstreamCalls > 0 ? round(t.upstreamDurationMs) : null,
   });
-}
-
-/** The path of an absolute URL, without parsing all of it. */
-function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  const end = url.indexOf('?', start);
-  return start < 0 ? '/' : url.slice(start, end < 0 ? undefined : end);
 }

@@ -1,10 +1,13 @@
-// Gathers each request's telemetry (telemetry/request-telemetry.ts) from Yoga's hooks: the
-// operation from the parsed document, the outcome from the result. Must come first in the
-// plugin list: the log, metrics and tracing plugins read what it gathers.
+// Runs the request observers (telemetry/observers.ts) from Yoga's hooks, and the first of them:
+// the facts every other observer reads (telemetry/request-telemetry.ts), the operation from the
+// parsed document, the outcome from the result. The fast lane runs the same list (lane-safety.ts).
 
 import { Kind, getOperationAST } from 'graphql';
 import type { DocumentNode, ExecutionResult, GraphQLSchema, SelectionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { laneSafe } from '../lane-safety.js';
+import { runObservers } from '../telemetry/observers.js';
+import type { RequestObserver } from '../telemetry/observers.js';
 import { isObjectTypeName } from '../telemetry/outcomes.js';
 import { telemetryOf, seenTelemetryOf } from '../telemetry/request-telemetry.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
@@ -12,34 +15,65 @@ import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 /** Paths that are probes, not requests: neither logged nor counted (docs/drafts/wt-pipeline.md). */
 export const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
 
-export function useRequestTelemetry(schema: GraphQLSchema): Plugin {
-  return {
+/**
+ * The Yoga plugin that runs these observers for every request but probes. Declared lane-safe
+ * because the lane runs the same observers: put it first, so refusals are observed too.
+ */
+export function useRequestObservers(observers: readonly RequestObserver[]): Plugin {
+  const run = runObservers(observers);
+  const plugin: Plugin = {
     onRequest({ request, url }) {
-      if (!PROBE_PATHS.has(url.pathname)) telemetryOf(request);
+      if (!PROBE_PATHS.has(url.pathname)) run.onStart(telemetryOf(request), request);
     },
     onParams({ request, params }) {
       const telemetry = seenTelemetryOf(request);
-      if (telemetry) recordRequestedName(telemetry, params.operationName);
+      if (telemetry) run.onParams(telemetry, params.operationName);
     },
     onExecute({ args }) {
       const telemetry = seenTelemetryOf((args.contextValue as { request: Request }).request);
-      if (telemetry) recordOperation(telemetry, args.document, args.operationName ?? null);
+      if (telemetry) run.onOperation(telemetry, args.document, args.operationName ?? null);
     },
     onResultProcess({ request, result }) {
       const telemetry = seenTelemetryOf(request);
-      if (telemetry && !Array.isArray(result) && !(Symbol.asyncIterator in result)) recordOutcome(telemetry, result, schema);
+      if (telemetry && !Array.isArray(result) && !(Symbol.asyncIterator in result)) run.onResult(telemetry, result);
     },
+    onResponse({ request, response }) {
+      const telemetry = seenTelemetryOf(request);
+      if (!telemetry) return;
+      run.onEnd(telemetry, {
+        method: request.method,
+        path: pathOf(request.url),
+        status: response.status,
+        setHeader: (name, value) => response.headers.set(name, value),
+      });
+    },
+  };
+  return laneSafe.runsOnLane(plugin, observers, 'the lane runs the same observers');
+}
+
+/** The path of an absolute URL, without parsing all of it. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  const end = url.indexOf('?', start);
+  return start < 0 ? '/' : url.slice(start, end < 0 ? undefined : end);
+}
+
+/** The facts the log line, metrics and span read: first in the observer list. */
+export function requestFacts(schema: GraphQLSchema): RequestObserver {
+  return {
+    onParams: recordRequestedName,
+    onOperation: recordOperation,
+    onResult: (telemetry, result) => recordOutcome(telemetry, result, schema),
   };
 }
 
-// The fast lane (fast-lane.ts) records through the same three functions.
 
-export function recordRequestedName(telemetry: RequestTelemetry, operationName: unknown): void {
+function recordRequestedName(telemetry: RequestTelemetry, operationName: unknown): void {
   if (typeof operationName === 'string') telemetry.operationName = operationName;
 }
 
 /** The executed operation's type, name and root fields. */
-export function recordOperation(telemetry: RequestTelemetry, document: DocumentNode, operationName: string | null): void {
+function recordOperation(telemetry: RequestTelemetry, document: DocumentNode, operationName: string | null): void {
   const operation = operationFactsOf(document, operationName);
   if (!operation) return;
   telemetry.operationType = operation.type;
@@ -83,7 +117,7 @@ function rootFieldsOf(selections: readonly SelectionNode[]): string {
  * The first error's code and the first root field's __typename, when that names one of the
  * schema's object types (`__typename` may be an alias of another field, such as a message).
  */
-export function recordOutcome(telemetry: RequestTelemetry, result: ExecutionResult, schema: GraphQLSchema): void {
+function recordOutcome(telemetry: RequestTelemetry, result: ExecutionResult, schema: GraphQLSchema): void {
   const error = result.errors?.[0];
   if (error) {
     const code = error.extensions?.code;

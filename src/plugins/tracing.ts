@@ -1,33 +1,23 @@
 // OpenTelemetry spans for each request (SERVER) and its upstream calls (CLIENT, started by
-// RequestTelemetry.upstreamCall). In the plugin list only when spans are exported. The fast
-// lane (fast-lane.ts) calls the same two functions.
+// RequestTelemetry.upstreamCall). In the observer list (server.ts) only when spans are exported.
 
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { Plugin } from 'graphql-yoga';
-import { seenTelemetryOf } from '../telemetry/request-telemetry.js';
+import type { RequestObserver } from '../telemetry/observers.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
-import type { HeaderReader, Tracing } from '../telemetry/tracing.js';
+import type { Tracing } from '../telemetry/tracing.js';
 
-export function useTracing(tracing: Tracing): Plugin {
+export function requestSpans(tracing: Tracing): RequestObserver {
   return {
-    onRequest({ request }) {
-      const telemetry = seenTelemetryOf(request);
-      if (telemetry) startRequestSpan(tracing, telemetry, request.method, request.headers);
+    onStart(telemetry, { method, headers }) {
+      telemetry.tracing = tracing;
+      telemetry.span = tracing.startRequestSpan(method, headers);
     },
-    onResponse({ request, response }) {
-      const telemetry = seenTelemetryOf(request);
-      if (telemetry) endRequestSpan(telemetry, response.status);
-    },
+    onEnd: (telemetry, { status }) => endRequestSpan(telemetry, status),
   };
 }
 
-export function startRequestSpan(tracing: Tracing, telemetry: RequestTelemetry, method: string, headers: HeaderReader): void {
-  telemetry.tracing = tracing;
-  telemetry.span = tracing.startRequestSpan(method, headers);
-}
-
 /** Names the request's span after its operation, records the outcome and ends it. */
-export function endRequestSpan(telemetry: RequestTelemetry, status: number): void {
+function endRequestSpan(telemetry: RequestTelemetry, status: number): void {
   const span = telemetry.span;
   if (!span) return;
   if (telemetry.operationType) {
