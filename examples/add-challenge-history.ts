@@ -6,8 +6,9 @@
 //   npx tsx examples/add-challenge-history.ts 999 # AmbassadorNotFoundError
 //
 // GATEWAY_URL (default http://127.0.0.1:4000/graphql) and GATEWAY_TOKEN (default: the sandbox's
-// manager token) point it elsewhere. Exit code: 0 recorded, 2 refused, 1 error.
+// manager token) point it elsewhere; IDEMPOTENCY_KEY (default: a new UUID) names the award. Exit code: 0 recorded, 2 refused, 1 error.
 
+import { randomUUID } from 'node:crypto';
 import { Client, fetchExchange } from '@urql/core';
 import { AddChallengeHistoryDocument } from './generated/operations.js';
 import type { AddChallengeHistoryMutation } from './generated/operations.js';
@@ -22,10 +23,14 @@ const client = new Client({
   fetchOptions: { headers: { authorization: `Bearer ${token}` } },
 });
 
+// One key per intended award: a real client keeps it with the pending award and sends it again on
+// every retry, so a retry after a lost answer never awards twice (IDEMPOTENCY_KEY sets it here).
+const idempotencyKey = process.env.IDEMPOTENCY_KEY ?? randomUUID();
+
 const { data, error } = await client
   .mutation(AddChallengeHistoryDocument, {
     ambassadorId,
-    input: { points: Number(points), score: 87.5, message: 'Recorded by the example client', challengeId },
+    input: { points: Number(points), score: 87.5, message: 'Recorded by the example client', challengeId, idempotencyKey },
   })
   .toPromise();
 
@@ -41,7 +46,8 @@ function report(result: AddChallengeHistoryMutation['addChallengeHistory']): num
   switch (result.__typename) {
     case 'AddChallengeHistorySuccess': {
       const { id, points: awarded, ambassador, challenge } = result.challengeHistory;
-      console.log(`Recorded challenge history ${id}: ${awarded} points for ${ambassador?.fullName} (${challenge?.title}).`);
+      const replayed = result.replayed ? ' (a retry of an earlier request with this key: nothing new awarded)' : '';
+      console.log(`Recorded challenge history ${id}: ${awarded} points for ${ambassador?.fullName} (${challenge?.title}).${replayed}`);
       return 0;
     }
     case 'AmbassadorNotFoundError':

@@ -72,6 +72,8 @@ export interface Gateway {
 export const EXAMPLE_MUTATION = `# Record that ambassador 1 completed challenge 1.
 # Try ambassadorId "999" (AmbassadorNotFoundError), challengeId "999" (ValidationError),
 # or another token in the Headers tab (UNAUTHENTICATED / FORBIDDEN).
+# To make a retry safe, add idempotencyKey (one new UUID per award) to the input: the same
+# request sent again answers the recorded history with replayed: true, and awards nothing.
 mutation AddChallengeHistory {
   addChallengeHistory(
     ambassadorId: "1"
@@ -79,6 +81,7 @@ mutation AddChallengeHistory {
   ) {
     __typename
     ... on AddChallengeHistorySuccess {
+      replayed
       challengeHistory {
         id
         points

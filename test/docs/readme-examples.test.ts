@@ -74,16 +74,17 @@ function run(command: string, origin: string): Promise<string> {
 
 const examples = readmeExamples(README);
 
-test('the README marks its examples: the mutation, both typed errors, a coded error, the batch, challenge, /health, /ready, /metrics', () => {
+test('the README marks its examples: the mutation, a keyed one and its replay, both typed errors, a coded error, the batch, challenge, the probes, /metrics', () => {
   expect(examples.map((example) => example.name)).toEqual([
     'mutation',
+    'keyed',
+    'keyed-replay',
     'ambassador-not-found',
     'validation-error',
     'unauthenticated',
     'batch',
     'challenge',
-    'health',
-    'ready',
+    'probes',
     'metrics',
   ]);
   // Every `curl` shown in the README is one of the checked examples.
@@ -107,6 +108,30 @@ test('the comparison notices a drifted output', () => {
 
 test('the README is at most 250 lines', () => {
   expect(README.split('\n').length - 1).toBeLessThanOrEqual(250);
+});
+
+/** The environment variables src/config.ts reads (every read goes through EnvReader: `read.<kind>('NAME'`). */
+function variablesReadByConfig(): string[] {
+  const source = readFileSync(join(ROOT, 'src/config.ts'), 'utf8');
+  return [...new Set([...source.matchAll(/\bread\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map(([, name]) => name!))];
+}
+
+/** The variables named in the first column of the table under docs/operations.md's "## Configuration". */
+function variablesInConfigurationTable(markdown: string): string[] {
+  const section = /^## Configuration\n([\s\S]*?)(?=^## )/m.exec(markdown)?.[1] ?? '';
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map(([, name]) => name!));
+}
+
+test('docs/operations.md\'s configuration table lists every variable src/config.ts reads, and no other', () => {
+  const read = variablesReadByConfig();
+  // The extraction itself works: a known variable of each kind of read is found.
+  expect(read).toEqual(expect.arrayContaining(['UPSTREAM_URL', 'PORT', 'GRAPHIQL', 'REDIS_URL', 'ROUTER_SHARED_SECRET', 'MAX_UPSTREAM_CALLS_PER_REQUEST']));
+  const listed = variablesInConfigurationTable(readFileSync(join(ROOT, 'docs/operations.md'), 'utf8'));
+  expect(read.filter((name) => !listed.includes(name))).toEqual([]);
+  expect(listed.filter((name) => !read.includes(name))).toEqual([]);
 });
 
 /** GitHub's anchor for a heading: lowercase, punctuation dropped, spaces as hyphens. */
@@ -146,8 +171,10 @@ describe.skipIf(!existsSync(CURL))(`each README example, run with ${CURL} agains
   beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
   afterAll(() => close());
 
-  test.each(examples.map((example) => [example.name, example] as const))('%s', async (_name, example) => {
+  const outputs = new Map<string, string>();
+  test.each(examples.map((example) => [example.name, example] as const))('%s', async (name, example) => {
     const output = await run(example.command, gw.url.origin);
+    outputs.set(name, output);
     const actual = comparable(example, output);
     const shown = comparable(example, example.output);
     if (example.command.includes('/metrics')) {
@@ -158,10 +185,21 @@ describe.skipIf(!existsSync(CURL))(`each README example, run with ${CURL} agains
     }
   });
 
-  test('the sandbox recorded the awards the examples show as recorded, and no other', () => {
-    // The mutation (100 points), then the batch's two successes (50 and 250); the refusals recorded nothing.
+  test('the keyed example and its replay are the same request, answered with the same history', () => {
+    const [keyed, replay] = ['keyed', 'keyed-replay'].map((name) => examples.find((example) => example.name === name)!);
+    expect(replay!.command).toBe(keyed!.command);
+    // The comparison above masks ids and times; the replay must repeat the first answer's exactly.
+    const historyOf = (name: string) =>
+      (JSON.parse(outputs.get(name)!) as { data: { addChallengeHistory: { challengeHistory: unknown } } }).data.addChallengeHistory.challengeHistory;
+    expect(historyOf('keyed-replay')).toEqual(historyOf('keyed'));
+  });
+
+  test('the sandbox recorded the awards the examples show as recorded, once each, and no other', () => {
+    // The mutation (100 points), the keyed award once (20: its replay sent nothing), then the batch's
+    // two successes (50 and 250); the refusals recorded nothing.
     expect(sandbox.histories.map((history) => [(history.ambassador as { id_ambassador: number }).id_ambassador, history.points])).toEqual([
       [1, 100],
+      [2, 20],
       [2, 50],
       [3, 250],
     ]);
