@@ -37,7 +37,7 @@ export interface GatewayConfig {
   otlpEndpoint: URL | null;
   /** service.name on exported spans. */
   serviceName: string;
-  /** Bounds on what one HTTP request may ask (README "Security settings"). */
+  /** Bounds on what one HTTP request may ask (docs/operations.md, "Security settings"). */
   limits: RequestLimits;
   upstreamBudget: {
     /** Upstream calls one HTTP request may make, over all its operations, fields and items; beyond it nothing is sent. */
@@ -55,7 +55,7 @@ export interface GatewayConfig {
   idempotency: IdempotencySettings;
   /** Bounds of the HTTP server itself: time, connections and request bodies held at once. */
   http: HttpLimits;
-  /** What a federation router must present (docs/drafts/wt-pipeline.md "_service"). */
+  /** What a federation router must present (docs/federation.md, "`_service` in production"). */
   federation: FederationSettings;
   /** The GraphiQL page the gateway serves itself (src/graphiql). */
   graphiql: GraphiQLSettings;

@@ -1,6 +1,6 @@
 // The fast lane: serves the common request — a POST /graphql of a JSON document Yoga has already
 // admitted — straight from node:http with graphql-js `execute`, skipping Yoga's Fetch-API
-// Request/Response adaptation and its hook chain (README "Performance"). It decides nothing Yoga
+// Request/Response adaptation and its hook chain (docs/performance.md). It decides nothing Yoga
 // decides: it serves only documents Yoga parsed and validated before (every bound included),
 // with the media type Yoga negotiated before for the same Accept header, masks errors with Yoga's
 // own function and builds the answer with Yoga's own result processor. It runs the same request

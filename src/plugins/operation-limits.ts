@@ -9,7 +9,7 @@ import type { SelectionSetNode, ValidationContext, ValidationRule } from 'graphq
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../config.js';
 
-/** extensions.code of every operation refused by a bound here (README "Security settings"). */
+/** extensions.code of every operation refused by a bound here (docs/operations.md, "Security settings"). */
 export const OPERATION_LIMIT_CODE = 'OPERATION_LIMIT_EXCEEDED';
 
 export function useOperationLimits(config: Pick<GatewayConfig, 'limits' | 'introspection' | 'fieldSuggestions'>): Plugin[] {

@@ -12,7 +12,7 @@ import { isObjectTypeName } from '../telemetry/outcomes.js';
 import { telemetryOf, seenTelemetryOf } from '../telemetry/request-telemetry.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 
-/** Paths that are probes, not requests: neither logged nor counted (docs/drafts/wt-pipeline.md). */
+/** Paths that are probes, not requests: neither logged nor counted (docs/operations.md). */
 export const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
 
 /**
