@@ -3,9 +3,7 @@
 
 import type { Plugin } from 'graphql-yoga';
 import { refusal } from './refusal.js';
-
-export const BODY_LIMIT_CODE = 'REQUEST_TOO_LARGE';
-export const LENGTH_REQUIRED_CODE = 'LENGTH_REQUIRED';
+import { ErrorCode } from '../errors/registry.js';
 
 export function useRequestBodyLimit(maxBytes: number): Plugin {
   return {
@@ -16,9 +14,9 @@ export function useRequestBodyLimit(maxBytes: number): Plugin {
         // The unread rest of the body is not worth keeping the connection for.
         endResponse(refusal(request, fetchAPI, { status, code, message, headers: { connection: 'close' } }));
       if (declared === null) {
-        refuse(411, LENGTH_REQUIRED_CODE, 'A POST must declare its Content-Length.');
+        refuse(411, ErrorCode.LENGTH_REQUIRED, 'A POST must declare its Content-Length.');
       } else if (Number(declared) > maxBytes) {
-        refuse(413, BODY_LIMIT_CODE, `The request body is ${declared} bytes; at most ${maxBytes} are accepted.`);
+        refuse(413, ErrorCode.REQUEST_TOO_LARGE, `The request body is ${declared} bytes; at most ${maxBytes} are accepted.`);
       }
     },
   };
