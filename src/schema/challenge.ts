@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
-import { ErrorCode, mapUpstreamError, unauthenticatedError } from './errors.js';
+import { ErrorCode } from '../errors/registry.js';
 import { I18nContent, Locale, pickContent } from './i18n-content.js';
-import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
+import { INVALID_ID_MESSAGE, parseUpstreamId } from '../upstream/ids.js';
 import type { GatewayContext } from '../context.js';
 import type { ChallengeRecord, I18nContentRecord } from '../upstream/types.js';
 
@@ -48,18 +48,13 @@ export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').impleme
  * so repeated ids cost one upstream GET; null when the upstream does not know the id.
  */
 async function loadChallenge(ctx: GatewayContext, rawId: string | number): Promise<ChallengeRecord | null> {
-  if (!ctx.challengeLoader) throw unauthenticatedError({ reportOutcome: false });
   const id = parseUpstreamId(rawId);
   if (id === null) {
     throw new GraphQLError(`id ${INVALID_ID_MESSAGE}.`, {
       extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName: 'id' },
     });
   }
-  try {
-    return await ctx.challengeLoader.load(id);
-  } catch (error) {
-    throw mapUpstreamError(error, { reportOutcome: false });
-  }
+  return ctx.api.challenge(id);
 }
 
 builder.asEntity(Challenge, {
