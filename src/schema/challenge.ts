@@ -1,9 +1,6 @@
-import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
-import { ErrorCode } from '../errors/registry.js';
 import { I18nContent, Locale, pickContent } from './i18n-content.js';
-import { INVALID_ID_MESSAGE, parseUpstreamId } from '../upstream/ids.js';
-import type { GatewayContext } from '../context.js';
+import { upstreamIdArgument } from './ids.js';
 import type { ChallengeRecord, I18nContentRecord } from '../upstream/types.js';
 
 export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').implement({
@@ -43,23 +40,10 @@ export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').impleme
   },
 });
 
-/**
- * Every challenge read: Query.challenge and the router's _entities. Through the request's loader,
- * so repeated ids cost one upstream GET; null when the upstream does not know the id.
- */
-async function loadChallenge(ctx: GatewayContext, rawId: string | number): Promise<ChallengeRecord | null> {
-  const id = parseUpstreamId(rawId);
-  if (id === null) {
-    throw new GraphQLError(`id ${INVALID_ID_MESSAGE}.`, {
-      extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName: 'id' },
-    });
-  }
-  return ctx.api.challenge(id);
-}
-
 builder.asEntity(Challenge, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, ctx) => loadChallenge(ctx, id),
+  // Every challenge read goes through the request's loader: repeated ids cost one upstream GET.
+  resolveReference: ({ id }, ctx) => ctx.api.challenge(upstreamIdArgument(id)),
 });
 
 builder.queryField('challenge', (t) =>
@@ -67,6 +51,6 @@ builder.queryField('challenge', (t) =>
     type: Challenge,
     description: 'One challenge, or null when the upstream does not know the id. Needs a bearer token.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => loadChallenge(ctx, args.id),
+    resolve: (_root, args, ctx) => ctx.api.challenge(upstreamIdArgument(args.id)),
   }),
 );
