@@ -42,8 +42,9 @@ export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').impleme
 
 builder.asEntity(Challenge, {
   key: builder.selection<{ id: string }>('id'),
-  // Every challenge read goes through the request's loader: repeated ids cost one upstream GET.
-  resolveReference: ({ id }, ctx) => ctx.api.challenge(upstreamIdArgument(id)),
+  // Every challenge read goes through the request's loader: repeated ids cost one upstream GET. Async, so
+  // that a refused id rejects its own representation only, not the whole _entities list.
+  resolveReference: async ({ id }, ctx) => ctx.api.challenge(upstreamIdArgument(id)),
 });
 
 builder.queryField('challenge', (t) =>
@@ -51,6 +52,6 @@ builder.queryField('challenge', (t) =>
     type: Challenge,
     description: 'One challenge, or null when the upstream does not know the id. Needs a bearer token.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.api.challenge(upstreamIdArgument(args.id)),
+    resolve: async (_root, args, ctx) => ctx.api.challenge(upstreamIdArgument(args.id)),
   }),
 );
