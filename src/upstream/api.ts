@@ -56,7 +56,7 @@ export class UpstreamApi {
    * POST /manager/ambassadors/{id}/challenge-histories, never retried; with an idempotencyKey at
    * most once per key. Throws AmbassadorNotFoundError (404), ValidationError (422) or a coded error.
    */
-  addChallengeHistory(
+  async addChallengeHistory(
     ambassadorId: number,
     input: NewChallengeHistory & { idempotencyKey?: string | null },
     field: WriteField,
