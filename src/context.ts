@@ -5,24 +5,28 @@
 import { UpstreamFanOut } from './concurrency.js';
 import type { GatewayConfig } from './config.js';
 import type { Idempotency } from './idempotency/index.js';
-import { createChallengeLoader } from './loaders/challenge-loader.js';
-import type { ChallengeLoader } from './loaders/challenge-loader.js';
 import type { RequestTelemetry } from './telemetry/request-telemetry.js';
+import { UpstreamApi } from './upstream/api.js';
 import type { UpstreamClient } from './upstream/client.js';
-import type { UpstreamCallOptions } from './upstream/types.js';
 
 export interface GatewayContext {
+  /** The upstream, bound to this caller and to the request's fan-out limits: every upstream call goes through it. */
+  api: UpstreamApi;
+  config: GatewayConfig;
+  /** This request's id, operation, outcome and upstream calls (logs, metrics, spans). */
+  telemetry: RequestTelemetry;
+  /** The HTTP request's call budget (operations reserve their calls from it before any runs). */
+  fanOut: UpstreamFanOut;
+}
+
+/** What the request brings to its operations' contexts. */
+export interface ContextSources {
   /** The caller's bearer token, or null when the request carries no usable one. */
   token: string | null;
   upstream: UpstreamClient;
   config: GatewayConfig;
-  /** This request's id, operation, outcome and upstream calls (logs, metrics, spans); its upstreamHeaders go with every upstream call. */
   telemetry: RequestTelemetry;
-  /** Every challenge read of this request goes through it; null without a token (nothing may be read). */
-  challengeLoader: ChallengeLoader | null;
-  /** The HTTP request's call budget, concurrency limit and token-refusal stop: every upstream call goes through it. */
-  fanOut: UpstreamFanOut;
-  /** Runs keyed awards at most once per idempotency key (shared by every request of the gateway). */
+  /** Shared by every request of the gateway. */
   idempotency: Idempotency;
 }
 
@@ -43,16 +47,11 @@ function fanOutOf(telemetry: RequestTelemetry, config: GatewayConfig): UpstreamF
   return fanOut;
 }
 
-/** The context of one GraphQL operation: what the request brings, plus its own loaders. */
-export function createContext(base: Omit<GatewayContext, 'challengeLoader' | 'fanOut'>): GatewayContext {
-  const { token, upstream, config, telemetry } = base;
+/** The context of one GraphQL operation: its own API (and so its own loaders) over the request's fan-out. */
+export function createContext({ token, upstream, config, telemetry, idempotency }: ContextSources): GatewayContext {
   const fanOut = fanOutOf(telemetry, config);
-  return {
-    ...base,
-    fanOut,
-    challengeLoader:
-      token === null ? null : createChallengeLoader({ upstream, call: upstreamCall(base, token), limit: (get) => fanOut.get(get) }),
-  };
+  const caller = { token, headers: telemetry.upstreamHeaders, recorder: telemetry };
+  return { api: new UpstreamApi({ client: upstream, caller, fanOut, idempotency }), config, telemetry, fanOut };
 }
 
 /** `Bearer <token>` (scheme case-insensitive, per RFC 9110); anything else is no token. */
@@ -60,8 +59,4 @@ export function readBearerToken(authorization: string | null): string | null {
   if (!authorization) return null;
   const match = /^Bearer[ \t]+([^\s].*?)[ \t]*$/i.exec(authorization);
   return match?.[1] ?? null;
-}
-
-export function upstreamCall(ctx: Pick<GatewayContext, 'telemetry'>, token: string): UpstreamCallOptions {
-  return { token, headers: ctx.telemetry.upstreamHeaders, recorder: ctx.telemetry };
 }

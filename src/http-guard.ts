@@ -15,6 +15,7 @@ import { logRequest } from './plugins/request-log.js';
 import type { GatewayMetrics } from './telemetry/metrics.js';
 import { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { nodeHeaders } from './telemetry/tracing.js';
+import { ErrorCode } from './errors/registry.js';
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -30,10 +31,6 @@ const TIMEOUT_CHECK_INTERVAL_MS = 500;
 /** Seconds a client refused for the body bound is told to wait. */
 const BUSY_RETRY_AFTER_SECONDS = 1;
 
-export const NOT_FOUND_CODE = 'NOT_FOUND';
-export const HOST_NOT_ALLOWED_CODE = 'HOST_NOT_ALLOWED';
-export const SERVER_BUSY_CODE = 'SERVER_BUSY';
-
 /** node:http server options for the time bounds, enforced within TIMEOUT_CHECK_INTERVAL_MS of expiry. */
 export function serverOptions(limits: HttpLimits): ServerOptions {
   return {
@@ -45,10 +42,10 @@ export function serverOptions(limits: HttpLimits): ServerOptions {
 
 // What Node refuses before a request exists, as Node answers it, with a coded body.
 const CLIENT_ERRORS: Record<string, Refusal> = {
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'REQUEST_TIMEOUT', message: 'The request was not received in time.' },
-  HPE_HEADER_OVERFLOW: { status: 431, code: 'REQUEST_HEADERS_TOO_LARGE', message: 'The request headers are too large.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: ErrorCode.REQUEST_TIMEOUT, message: 'The request was not received in time.' },
+  HPE_HEADER_OVERFLOW: { status: 431, code: ErrorCode.REQUEST_HEADERS_TOO_LARGE, message: 'The request headers are too large.' },
 };
-const MALFORMED_REQUEST: Refusal = { status: 400, code: 'BAD_REQUEST', message: 'The request is not valid HTTP/1.1.' };
+const MALFORMED_REQUEST: Refusal = { status: 400, code: ErrorCode.BAD_REQUEST, message: 'The request is not valid HTTP/1.1.' };
 
 /** The server's 'clientError' listener: answers when nothing was written on the connection yet, then closes it. */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
@@ -104,16 +101,16 @@ export function withHttpGuard(options: HttpGuardOptions, handler: NodeHandler): 
     const queryAt = url.indexOf('?');
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     if (!SERVED_PATHS.has(path) && !GRAPHIQL_ASSET_PATH.test(path)) {
-      return refuse(req, res, { status: 404, code: NOT_FOUND_CODE, message: 'Not found: the gateway serves /graphql, /health, /ready and /metrics.' });
+      return refuse(req, res, { status: 404, code: ErrorCode.NOT_FOUND, message: 'Not found: the gateway serves /graphql, /health, /ready and /metrics.' });
     }
     if (loopbackHostsOnly && !LOOPBACK_HOST.test(req.headers.host ?? '')) {
-      return refuse(req, res, { status: 403, code: HOST_NOT_ALLOWED_CODE, message: 'The sandbox answers only requests addressed to localhost.' });
+      return refuse(req, res, { status: 403, code: ErrorCode.HOST_NOT_ALLOWED, message: 'The sandbox answers only requests addressed to localhost.' });
     }
     const declared = Number(req.headers['content-length']);
     if (declared > 0 && declared <= maxRequestBodyBytes && !inflightBodies.hold(declared, res)) {
       return refuse(req, res, {
         status: 503,
-        code: SERVER_BUSY_CODE,
+        code: ErrorCode.SERVER_BUSY,
         message: 'Too many request bodies are being received at once; retry shortly.',
         headers: { 'retry-after': String(BUSY_RETRY_AFTER_SECONDS) },
       });

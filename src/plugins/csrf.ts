@@ -8,8 +8,7 @@
 
 import type { Plugin } from 'graphql-yoga';
 import { refusal } from './refusal.js';
-
-export const CSRF_CODE = 'CSRF_PREVENTED';
+import { ErrorCode } from '../errors/registry.js';
 
 const SIMPLE_CONTENT_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
 // Not CORS-safelisted: a browser preflights a cross-site request that carries any of them.
@@ -30,7 +29,7 @@ export function useCsrfPrevention(graphqlEndpoint: string): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== graphqlEndpoint) return;
-      const refuse = (status: number, message: string) => endResponse(refusal(request, fetchAPI, { status, code: CSRF_CODE, message }));
+      const refuse = (status: number, message: string) => endResponse(refusal(request, fetchAPI, { status, code: ErrorCode.CSRF_PREVENTED, message }));
       const contentType = request.headers.get('content-type');
       if (request.method === 'POST' && !csrfAllowsPost(contentType)) {
         refuse(415, 'POST bodies must be sent as Content-Type: application/json; form, multipart and text bodies are refused (CSRF protection).');

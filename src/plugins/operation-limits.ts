@@ -8,16 +8,14 @@ import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../config.js';
-
-/** extensions.code of every operation refused by a bound here (docs/operations.md, "Security settings"). */
-export const OPERATION_LIMIT_CODE = 'OPERATION_LIMIT_EXCEEDED';
+import { ErrorCode } from '../errors/registry.js';
 
 export function useOperationLimits(config: Pick<GatewayConfig, 'limits' | 'introspection' | 'fieldSuggestions'>): Plugin[] {
   const { limits } = config;
   // Armor's errors carry no code, and some are thrown rather than reported (Yoga would answer
   // 200): give them the same code and status as the root-field bound.
   const tagCode = (_ctx: ValidationContext | null, error: GraphQLError) => {
-    Object.assign(error.extensions, { code: OPERATION_LIMIT_CODE, http: { status: 400 } });
+    Object.assign(error.extensions, { code: ErrorCode.OPERATION_LIMIT_EXCEEDED, http: { status: 400 } });
   };
   const bound = (n: number) => ({ n, exposeLimits: true, onReject: [tagCode] });
   const armor = new EnvelopArmor({
@@ -50,7 +48,7 @@ export function maxRootMutationFields(max: number): ValidationRule {
         context.reportError(
           new GraphQLError(`A mutation may have at most ${max} root fields; this one has ${count}. Send them in separate requests.`, {
             nodes: [operation],
-            extensions: { code: OPERATION_LIMIT_CODE },
+            extensions: { code: ErrorCode.OPERATION_LIMIT_EXCEEDED },
           }),
         );
       }

@@ -12,6 +12,7 @@ import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../config.js';
 import type { RedisConnection } from '../idempotency/redis-client.js';
+import { ErrorCode } from '../errors/registry.js';
 
 /** How long Redis keeps a registered document after its last registration. */
 const APQ_REDIS_TTL_S = 7 * 86_400;
@@ -34,8 +35,8 @@ export function usePersistedOperationModes(
         allowArbitraryOperations: false,
         customErrors: {
           // Not "PersistedQueryNotFound": that makes APQ clients retry with the document, in vain here.
-          notFound: { message: 'This operation is not in the trusted documents.', extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } },
-          persistedQueryOnly: { message: 'Only trusted documents run here: send a listed hash.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
+          notFound: { message: 'This operation is not in the trusted documents.', extensions: { code: ErrorCode.PERSISTED_QUERY_NOT_IN_LIST } },
+          persistedQueryOnly: { message: 'Only trusted documents run here: send a listed hash.', extensions: { code: ErrorCode.PERSISTED_QUERY_ONLY } },
         },
       }),
     ];
@@ -48,7 +49,7 @@ export function usePersistedOperationModes(
       getPersistedOperation: (hash) => documents.get(hash),
       allowArbitraryOperations: true,
       // The message and code Apollo Client and urql look for before sending the document.
-      customErrors: { notFound: { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } } },
+      customErrors: { notFound: { message: 'PersistedQueryNotFound', extensions: { code: ErrorCode.PERSISTED_QUERY_NOT_FOUND } } },
     }),
   ];
 }
@@ -64,7 +65,7 @@ function useAutomaticPersistedQueryRegistration(documents: PersistedQueryStore, 
       if (hash === null || typeof params.query !== 'string') return;
       if (createHash('sha256').update(params.query).digest('hex') !== hash) {
         throw createGraphQLError('PersistedQueryHashMismatch', {
-          extensions: { code: 'PERSISTED_QUERY_HASH_MISMATCH', http: { status: 400 } },
+          extensions: { code: ErrorCode.PERSISTED_QUERY_HASH_MISMATCH, http: { status: 400 } },
         });
       }
       if (Buffer.byteLength(params.query) <= maxDocumentBytes) await documents.set(hash, params.query);

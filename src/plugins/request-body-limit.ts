@@ -4,15 +4,13 @@
 import type { Plugin } from 'graphql-yoga';
 import { refusal } from './refusal.js';
 import type { Refusal } from './refusal.js';
-
-export const BODY_LIMIT_CODE = 'REQUEST_TOO_LARGE';
-export const LENGTH_REQUIRED_CODE = 'LENGTH_REQUIRED';
+import { ErrorCode } from '../errors/registry.js';
 
 /** The refusal a POST with this declared Content-Length gets; null when the limit lets it through (the fast lane's gate asks too). */
 export function bodyLengthRefusal(declared: string | null | undefined, maxBytes: number): Refusal | null {
-  if (declared == null) return { status: 411, code: LENGTH_REQUIRED_CODE, message: 'A POST must declare its Content-Length.' };
+  if (declared == null) return { status: 411, code: ErrorCode.LENGTH_REQUIRED, message: 'A POST must declare its Content-Length.' };
   if (Number(declared) > maxBytes) {
-    return { status: 413, code: BODY_LIMIT_CODE, message: `The request body is ${declared} bytes; at most ${maxBytes} are accepted.` };
+    return { status: 413, code: ErrorCode.REQUEST_TOO_LARGE, message: `The request body is ${declared} bytes; at most ${maxBytes} are accepted.` };
   }
   return null;
 }

@@ -5,8 +5,9 @@
 import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
 import { defaultExtractPersistedOperationId } from '@graphql-yoga/plugin-persisted-operations';
+import { ErrorCode } from '../errors/registry.js';
 
-const badRequest = (message: string) => createGraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+const badRequest = (message: string) => createGraphQLError(message, { extensions: { code: ErrorCode.BAD_REQUEST, http: { status: 400 } } });
 
 export function useRequireOperation(): Plugin {
   return {

@@ -9,9 +9,9 @@ import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'gra
 import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../config.js';
+import { ErrorCode } from '../errors/registry.js';
 
 export const ROUTER_SECRET_HEADER = 'x-router-secret';
-export const SERVICE_SDL_CODE = 'SERVICE_SDL_FORBIDDEN';
 export const SERVICE_FIELD = '_service';
 
 // Equal-length digests, so the comparison takes the same time whatever was presented.
@@ -31,7 +31,7 @@ export function useServiceSdlGuard(config: Pick<GatewayConfig, 'nodeEnv' | 'intr
         if (!selectsRootField(args.document, args.operationName ?? null, SERVICE_FIELD)) return;
         const presented = (args.contextValue as { request: Request }).request.headers.get(ROUTER_SECRET_HEADER);
         if (expected !== null && presented !== null && timingSafeEqual(digest(presented), expected)) return;
-        setResultAndStopExecution({ errors: [createGraphQLError(message, { extensions: { code: SERVICE_SDL_CODE, http: { status: 403 } } })] });
+        setResultAndStopExecution({ errors: [createGraphQLError(message, { extensions: { code: ErrorCode.SERVICE_SDL_FORBIDDEN, http: { status: 403 } } })] });
       },
     },
   ];

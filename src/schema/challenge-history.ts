@@ -2,21 +2,13 @@ import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
 import { Ambassador } from './ambassador.js';
 import { Challenge } from './challenge.js';
-import {
-  AmbassadorNotFoundError,
-  ErrorCode,
-  ValidationError,
-  mapUpstreamError,
-  unauthenticatedError,
-  validationErrorFromUpstream,
-} from './errors.js';
-import type { FieldErrorShape } from './errors.js';
-import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
-import { IDEMPOTENCY_KEY_RULE, isReplayed, isValidIdempotencyKey, withIdempotency } from '../idempotency/index.js';
-import type { AwardArguments } from '../idempotency/index.js';
-import { upstreamCall } from '../context.js';
+import { AmbassadorNotFoundError, ValidationError } from '../errors/results.js';
+import type { FieldErrorShape } from '../errors/results.js';
+import { ErrorCode } from '../errors/registry.js';
 import type { GatewayContext } from '../context.js';
-import { UpstreamError } from '../upstream/errors.js';
+import { IDEMPOTENCY_KEY_RULE, isReplayed, isValidIdempotencyKey } from '../idempotency/index.js';
+import type { WriteField } from '../upstream/api.js';
+import { INVALID_ID_MESSAGE, parseUpstreamId } from '../upstream/ids.js';
 import type { ChallengeHistoryRecord } from '../upstream/types.js';
 
 export const ChallengeHistory = builder.objectRef<ChallengeHistoryRecord>('ChallengeHistory').implement({
@@ -62,19 +54,20 @@ const ARGUMENT_PATHS: Record<string, readonly string[]> = {
   challenge_id: ['input', 'challengeId'],
 };
 
+/** What an award's failure says: what may exist when its outcome is unknown, and where a 422's fields came from. */
+const AWARD: WriteField = { mayExist: 'The challenge history may have been recorded', argumentPaths: ARGUMENT_PATHS };
+
 const FINITE_FIELDS = ['points', 'score'] as const;
 
 /**
- * The whole of addChallengeHistory for one ambassador: token and id checks, the upstream
- * POST (never retried), and the mapping of its answer. Throws AmbassadorNotFoundError or
- * ValidationError (typed results) or a coded GraphQLError.
+ * The whole of addChallengeHistory for one ambassador: the checks of its arguments, then the
+ * upstream POST (never retried). Throws AmbassadorNotFoundError or ValidationError (typed
+ * results) or a coded GraphQLError.
  */
 export async function addChallengeHistory(
   ctx: GatewayContext,
   { ambassadorId, input }: AddChallengeHistoryArgs,
 ): Promise<ChallengeHistoryRecord> {
-  if (!ctx.token) throw unauthenticatedError({ reportOutcome: true });
-
   const id = parseUpstreamId(ambassadorId);
   const challengeId = input.challengeId == null ? null : parseUpstreamId(input.challengeId);
   const refused: FieldErrorShape[] = [];
@@ -94,29 +87,7 @@ export async function addChallengeHistory(
   if (id === null || refused.length > 0) {
     throw new ValidationError(refused.map((f) => f.messages[0]).join(' '), refused);
   }
-
-  const { token } = ctx;
-  const award = { ambassadorId: id, points: input.points, score: input.score, message: input.message ?? null, challengeId };
-  // The request's POST slot first, then the key's claim: a claimed key's in-flight mark must not
-  // run out while the award waits behind the request's other POSTs.
-  return ctx.fanOut.postSlot(() =>
-    withIdempotency({ ...ctx, token }, input.idempotencyKey, award, () => postAward(ctx, token, ambassadorId, award)),
-  );
-}
-
-/** The upstream POST (never retried) and the mapping of its answer to typed results and coded errors. */
-async function postAward(ctx: GatewayContext, token: string, ambassadorId: string, award: AwardArguments): Promise<ChallengeHistoryRecord> {
-  try {
-    return await ctx.fanOut.unlessTokenRefused(() => ctx.upstream.addChallengeHistory(award.ambassadorId, award, upstreamCall(ctx, token)));
-  } catch (error) {
-    if (error instanceof UpstreamError && error.kind === 'not_found') {
-      throw new AmbassadorNotFoundError(ambassadorId);
-    }
-    if (error instanceof UpstreamError && error.validation) {
-      throw validationErrorFromUpstream(error.validation, ARGUMENT_PATHS);
-    }
-    throw mapUpstreamError(error, { reportOutcome: true });
-  }
+  return ctx.api.addChallengeHistory(id, { ...input, challengeId }, AWARD);
 }
 
 /** The field builder of an object type whose parent is a ChallengeHistoryRecord (the success type's fields). */

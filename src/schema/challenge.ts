@@ -1,9 +1,6 @@
-import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
-import { ErrorCode, mapUpstreamError, unauthenticatedError } from './errors.js';
 import { I18nContent, Locale, pickContent } from './i18n-content.js';
-import { INVALID_ID_MESSAGE, parseUpstreamId } from './ids.js';
-import type { GatewayContext } from '../context.js';
+import { upstreamIdArgument } from './ids.js';
 import type { ChallengeRecord, I18nContentRecord } from '../upstream/types.js';
 
 export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').implement({
@@ -43,28 +40,11 @@ export const Challenge = builder.objectRef<ChallengeRecord>('Challenge').impleme
   },
 });
 
-/**
- * Every challenge read: Query.challenge and the router's _entities. Through the request's loader,
- * so repeated ids cost one upstream GET; null when the upstream does not know the id.
- */
-async function loadChallenge(ctx: GatewayContext, rawId: string | number): Promise<ChallengeRecord | null> {
-  if (!ctx.challengeLoader) throw unauthenticatedError({ reportOutcome: false });
-  const id = parseUpstreamId(rawId);
-  if (id === null) {
-    throw new GraphQLError(`id ${INVALID_ID_MESSAGE}.`, {
-      extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName: 'id' },
-    });
-  }
-  try {
-    return await ctx.challengeLoader.load(id);
-  } catch (error) {
-    throw mapUpstreamError(error, { reportOutcome: false });
-  }
-}
-
 builder.asEntity(Challenge, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, ctx) => loadChallenge(ctx, id),
+  // Every challenge read goes through the request's loader: repeated ids cost one upstream GET. Async, so
+  // that a refused id rejects its own representation only, not the whole _entities list.
+  resolveReference: async ({ id }, ctx) => ctx.api.challenge(upstreamIdArgument(id)),
 });
 
 builder.queryField('challenge', (t) =>
@@ -72,6 +52,6 @@ builder.queryField('challenge', (t) =>
     type: Challenge,
     description: 'One challenge, or null when the upstream does not know the id. Needs a bearer token.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => loadChallenge(ctx, args.id),
+    resolve: async (_root, args, ctx) => ctx.api.challenge(upstreamIdArgument(args.id)),
   }),
 );

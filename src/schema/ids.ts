@@ -1,14 +1,14 @@
-// Ids go into upstream URL paths and JSON bodies as int32 numbers; anything else is refused
-// before a call, so no client text is ever spliced into a URL.
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../errors/registry.js';
+import { INVALID_ID_MESSAGE, parseUpstreamId } from '../upstream/ids.js';
 
-const INT32_MAX = 2_147_483_647;
-
-/** A positive int32 written in plain decimal, or null. */
-export function parseUpstreamId(value: string | number): number | null {
-  const text = String(value);
-  if (!/^[1-9]\d{0,9}$/.test(text)) return null;
-  const id = Number(text);
-  return id <= INT32_MAX ? id : null;
+/** An id argument of a read as the upstream id it names; BAD_USER_INPUT, before any call, when it is not a positive int32. */
+export function upstreamIdArgument(value: string | number, argumentName = 'id'): number {
+  const id = parseUpstreamId(value);
+  if (id === null) {
+    throw new GraphQLError(`${argumentName} ${INVALID_ID_MESSAGE}.`, {
+      extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName },
+    });
+  }
+  return id;
 }
-
-export const INVALID_ID_MESSAGE = `must be a positive integer no greater than ${INT32_MAX}`;

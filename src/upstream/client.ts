@@ -1,5 +1,6 @@
-// The typed client for the upstream REST API: builds requests, enforces the deadline and the
-// response-size bound, maps statuses to UpstreamError and decodes bodies. It never retries
+// The client for the upstream REST API: runs endpoint descriptors (endpoints.ts) through one send
+// path that builds the request, enforces the deadline and the response-size bound, maps statuses
+// to UpstreamError and decodes bodies. It never retries
 // (a repeated POST would award points twice) and never follows redirects (a redirect could
 // carry the bearer token to another origin).
 //
@@ -12,17 +13,12 @@
 import { STATUS_CODES } from 'node:http';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
-import { decodeChallenge, decodeChallengeHistory } from './decode.js';
+import { expandRoute } from './endpoint.js';
+import type { Endpoint, RouteParams } from './endpoint.js';
 import { UpstreamError, mapUpstreamStatus } from './errors.js';
 import { parseJsonBounded } from './json.js';
 import { ConnectionSlots, DEFAULT_QUEUE_TIMEOUT_MS, SlotWaitExpired } from './slots.js';
-import type {
-  ChallengeHistoryRecord,
-  ChallengeRecord,
-  NewChallengeHistory,
-  UpstreamCallObserver,
-  UpstreamCallOptions,
-} from './types.js';
+import type { UpstreamCallObserver, UpstreamCallOptions } from './types.js';
 
 export interface UpstreamClientOptions {
   baseUrl: URL;
@@ -116,47 +112,27 @@ export class UpstreamClient {
     return () => this.observers.delete(observer);
   }
 
-  /** POST /manager/ambassadors/{id}/challenge-histories */
-  async addChallengeHistory(
-    ambassadorId: number,
-    input: NewChallengeHistory,
+  /**
+   * One call to `endpoint`: its answer decoded, a 404 as the endpoint says, any other failure an
+   * UpstreamError. The parameters are checked (positive int32) before anything is sent.
+   */
+  async call<Route extends string, Input, Result>(
+    endpoint: Endpoint<Route, Input, Result>,
+    params: RouteParams<Route>,
+    input: Input,
     call: UpstreamCallOptions,
-  ): Promise<ChallengeHistoryRecord> {
-    const body: Record<string, unknown> = { points: input.points, score: input.score };
-    if (input.message != null) body.message = input.message;
-    if (input.challengeId != null) body.challenge_id = input.challengeId;
-
-    const response = await this.send(
-      'POST',
-      `/manager/ambassadors/${ambassadorId}/challenge-histories`,
-      '/manager/ambassadors/{id}/challenge-histories',
-      call,
-      JSON.stringify(body),
-    );
-    if (response.status < 200 || response.status >= 300) {
-      throw this.statusError(response);
-    }
-    const record = decodeChallengeHistory(response.body, {
-      ambassadorId,
-      challengeId: input.challengeId ?? null,
-    });
-    if (!record) {
-      throw new UpstreamError('bad_response', 'upstream 2xx body has no usable challenge history', {
-        status: response.status,
-        requestMayHaveBeenProcessed: true,
-      });
-    }
-    return record;
-  }
-
-  /** GET /manager/challenges/{id}; null when the upstream says 404. */
-  async getChallenge(id: number, call: UpstreamCallOptions): Promise<ChallengeRecord | null> {
-    const response = await this.send('GET', `/manager/challenges/${id}`, '/manager/challenges/{id}', call);
-    if (response.status === 404) return null;
+  ): Promise<Result> {
+    const path = expandRoute(endpoint.route, params);
+    const body = endpoint.encode ? JSON.stringify(endpoint.encode(input)) : undefined;
+    const response = await this.send(endpoint.method, path, endpoint.route, call, body);
+    if (response.status === 404) return endpoint.notFound(params);
     if (response.status < 200 || response.status >= 300) throw this.statusError(response);
-    const record = decodeChallenge(response.body, id);
-    if (!record) {
-      throw new UpstreamError('bad_response', 'upstream 2xx body is not a challenge', { status: response.status });
+    const record = endpoint.decode(response.body, params, input);
+    if (record === null) {
+      throw new UpstreamError('bad_response', `upstream 2xx body is not a usable ${endpoint.record}`, {
+        status: response.status,
+        requestMayHaveBeenProcessed: endpoint.method !== 'GET',
+      });
     }
     return record;
   }

@@ -1,7 +1,8 @@
 // Every way an upstream call can fail, as data. The GraphQL layer decides what each
-// kind means to a client (src/schema/errors.ts); this module knows nothing of GraphQL.
+// kind means to a client (src/errors/upstream-failures.ts); this module knows nothing of GraphQL.
 
 export type UpstreamErrorKind =
+  | 'no_token' // the caller sent no usable token: nothing was sent (UpstreamApi refuses the call)
   | 'not_found' // 404
   | 'validation' // 422
   | 'unauthorized' // 401

@@ -29,7 +29,6 @@ export interface GraphQLRequest {
 export interface GraphQLResponse {
   status: number;
   headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 

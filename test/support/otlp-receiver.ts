@@ -32,7 +32,6 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   function collect(body: any): void {
     for (const resourceSpans of body.resourceSpans ?? []) {
       const serviceName = resourceSpans.resource?.attributes?.find((a: { key: string }) => a.key === 'service.name')?.value

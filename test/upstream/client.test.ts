@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { UpstreamClient } from '../../src/upstream/client.js';
 import type { UpstreamClientOptions } from '../../src/upstream/client.js';
+import { ADD_CHALLENGE_HISTORY } from '../../src/upstream/endpoints.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -35,7 +36,7 @@ function start(options: Partial<UpstreamClientOptions>): UpstreamClient {
 }
 
 const award = (answerBy?: number) =>
-  client.addChallengeHistory(7, { points: 1, score: 1 }, { token: 't', answerBy }).then(
+  client.call(ADD_CHALLENGE_HISTORY, { id: 7 }, { points: 1, score: 1 }, { token: 't', answerBy }).then(
     (record) => ({ record, error: null }),
     (error: unknown) => ({ record: null, error: error as UpstreamError }),
   );

@@ -1,0 +1,52 @@
+// The typed errors a client can act on: members of result unions (their GraphQL types are
+// registered in src/schema/errors.ts). Plain Error subclasses, so that an endpoint descriptor can
+// say what a 404 means without knowing the schema.
+
+import type { LaravelValidationBody } from '../upstream/errors.js';
+
+export class AmbassadorNotFoundError extends Error {
+  constructor(readonly ambassadorId: string) {
+    super(`Ambassador ${ambassadorId} does not exist.`);
+    this.name = 'AmbassadorNotFoundError';
+  }
+}
+
+export interface FieldErrorShape {
+  field: string;
+  path: string[] | null;
+  messages: string[];
+}
+
+export class ValidationError extends Error {
+  constructor(
+    message: string,
+    readonly fieldErrors: FieldErrorShape[],
+  ) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+/**
+ * Builds a ValidationError from a Laravel 422 body (already bounded by readLaravelValidation),
+ * each key mapped to its argument path; keys are looked up as own properties only, so
+ * "constructor" or "__proto__" is a field without a path. What the bounds left out is counted
+ * in the message.
+ */
+export function validationErrorFromUpstream(
+  body: LaravelValidationBody,
+  pathsByField: Readonly<Record<string, readonly string[]>>,
+): ValidationError {
+  const fieldErrors = body.errors.map(({ field, messages }) => ({
+    field,
+    path: Object.hasOwn(pathsByField, field) ? [...pathsByField[field]!] : null,
+    messages,
+  }));
+  const { fields, messages } = body.omitted;
+  const leftOut = [
+    fields > 0 ? `${fields} more field${fields === 1 ? '' : 's'}` : '',
+    messages > 0 ? `${messages} more message${messages === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  const message = leftOut.length > 0 ? `${body.message} (${leftOut.join(' and ')} left out)` : body.message;
+  return new ValidationError(message, fieldErrors);
+}

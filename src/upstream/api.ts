@@ -1,0 +1,131 @@
+// The upstream as one GraphQL operation's resolvers see it: each endpoint a method, bound to the
+// caller (token, correlation headers, call recorder) and to the HTTP request's fan-out limits.
+// Resolvers never handle the token or build call options. Every failure comes out as what the
+// client gets: a typed result, or a coded GraphQLError (src/errors/upstream-failures.ts).
+//
+// Without a token every call is refused here, before anything is sent: UNAUTHENTICATED (with
+// outcomeUnknown: false from a write).
+
+import type { UpstreamFanOut } from '../concurrency.js';
+import { validationErrorFromUpstream } from '../errors/results.js';
+import { mapUpstreamError } from '../errors/upstream-failures.js';
+import type { WriteOutcome } from '../errors/upstream-failures.js';
+import { withIdempotency } from '../idempotency/index.js';
+import type { Idempotency } from '../idempotency/index.js';
+import { createReadByIdLoader } from '../loaders/read-by-id.js';
+import type { ReadByIdLoader } from '../loaders/read-by-id.js';
+import type { UpstreamClient } from './client.js';
+import type { Endpoint, RouteParams } from './endpoint.js';
+import { ADD_CHALLENGE_HISTORY, CHALLENGE } from './endpoints.js';
+import { UpstreamError } from './errors.js';
+import type { ChallengeHistoryRecord, NewChallengeHistory, UpstreamCallOptions, UpstreamCallRecorder } from './types.js';
+
+export interface Caller {
+  /** The bearer token, or null when the request carries no usable one (every call is then refused). */
+  token: string | null;
+  /** Sent with every call (x-request-id, traceparent); never credentials. */
+  headers: Record<string, string>;
+  /** Told of each call, for the request's log line and spans. */
+  recorder: UpstreamCallRecorder;
+}
+
+export interface UpstreamApiOptions {
+  client: UpstreamClient;
+  caller: Caller;
+  /** The HTTP request's call budget, concurrency limits and token-refusal stop. */
+  fanOut: UpstreamFanOut;
+  /** Runs keyed awards at most once per idempotency key. */
+  idempotency: Idempotency;
+}
+
+/** What a mutation field says of its upstream write's failures. */
+export interface WriteField extends WriteOutcome {
+  /** Where each upstream body field came from in the operation: a 422's FieldError.path. */
+  argumentPaths: Readonly<Record<string, readonly string[]>>;
+}
+
+const NO_TOKEN = new UpstreamError('no_token', 'no bearer token: not sent');
+
+export class UpstreamApi {
+  /** GET /manager/challenges/{id} through this operation's loader (one GET per id); null when the upstream does not know it. */
+  readonly challenge = this.reader(CHALLENGE);
+
+  constructor(private readonly options: UpstreamApiOptions) {}
+
+  /**
+   * POST /manager/ambassadors/{id}/challenge-histories, never retried; with an idempotencyKey at
+   * most once per key. Throws AmbassadorNotFoundError (404), ValidationError (422) or a coded error.
+   */
+  async addChallengeHistory(
+    ambassadorId: number,
+    input: NewChallengeHistory & { idempotencyKey?: string | null },
+    field: WriteField,
+  ): Promise<ChallengeHistoryRecord> {
+    const { idempotency, fanOut } = this.options;
+    const token = this.token(field);
+    const award = {
+      ambassadorId,
+      points: input.points,
+      score: input.score,
+      message: input.message ?? null,
+      challengeId: input.challengeId ?? null,
+    };
+    // The request's POST slot first, then the key's claim: a claimed key's in-flight mark must not
+    // run out while the award waits behind the request's other POSTs.
+    return fanOut.postSlot(() =>
+      withIdempotency({ idempotency, token }, input.idempotencyKey, award, () =>
+        this.write(ADD_CHALLENGE_HISTORY, { id: ambassadorId }, award, token, field),
+      ),
+    );
+  }
+
+  /**
+   * A per-operation loader over a "read by id" endpoint: its GETs run in the request's GET slots,
+   * and its cache is this caller's only. Never primed with records embedded in other answers:
+   * those lack fields the read has (a challenge in a challenge-history answer has no startDate).
+   */
+  private reader<Route extends `${string}{id}${string}`, Result>(endpoint: Endpoint<Route, void, Result>): (id: number) => Promise<Result> {
+    let loader: ReadByIdLoader<Result> | undefined;
+    return async (id) => {
+      const token = this.token();
+      loader ??= createReadByIdLoader(
+        (each) => this.options.client.call(endpoint, { id: each } as RouteParams<Route>, undefined, this.callOptions(token)),
+        (call) => this.options.fanOut.get(call),
+      );
+      try {
+        return await loader.load(id);
+      } catch (error) {
+        throw mapUpstreamError(error);
+      }
+    };
+  }
+
+  /** One POST unless the request's token was refused already; its failure as the client gets it. */
+  private async write<Route extends string, Input, Result>(
+    endpoint: Endpoint<Route, Input, Result>,
+    params: RouteParams<Route>,
+    input: Input,
+    token: string,
+    field: WriteField,
+  ): Promise<Result> {
+    try {
+      return await this.options.fanOut.unlessTokenRefused(() => this.options.client.call(endpoint, params, input, this.callOptions(token)));
+    } catch (error) {
+      throw error instanceof UpstreamError && error.validation
+        ? validationErrorFromUpstream(error.validation, field.argumentPaths)
+        : mapUpstreamError(error, field);
+    }
+  }
+
+  /** The caller's token; without one, the refusal every call gets (a write's says outcomeUnknown: false). */
+  private token(write?: WriteOutcome): string {
+    const { token } = this.options.caller;
+    if (token === null) throw mapUpstreamError(NO_TOKEN, write);
+    return token;
+  }
+
+  private callOptions(token: string): UpstreamCallOptions {
+    const { headers, recorder } = this.options.caller;
+    return { token, headers, recorder };
+  }
+}
