@@ -79,6 +79,10 @@ function watchWrite(onWritten: () => void): Dispatcher.DispatcherComposeIntercep
     });
 }
 
+// undici's own timeouts. Its connect timeout is the deadline too (see the pool's options), so it
+// may end a stalled connect a moment before the deadline's timer does: the same failure.
+const UNDICI_TIMEOUTS = [undiciErrors.ConnectTimeoutError, undiciErrors.HeadersTimeoutError, undiciErrors.BodyTimeoutError];
+
 export class UpstreamClient {
   private readonly pool: Pool;
   private readonly slots: ConnectionSlots;
@@ -264,7 +268,7 @@ export class UpstreamClient {
     if (progress.timedOut) {
       return new UpstreamError('timeout', `no complete upstream answer within ${this.options.timeoutMs} ms`, sent);
     }
-    if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    if (UNDICI_TIMEOUTS.some((timeout) => error instanceof timeout)) {
       return new UpstreamError('timeout', 'upstream answer timed out', sent);
     }
     const code = (error as { code?: string } | null)?.code ?? '';
