@@ -138,13 +138,15 @@ async function main(): Promise<void> {
   // BENCH_BASELINE_MAIN=<another build's src/main.js> adds that gateway as a target: before/after in one run.
   const baselineMain = process.env.BENCH_BASELINE_MAIN;
   const baselinePort = await freePort();
-  const baseline = baselineMain ? startGatewayProcess(baselinePort, upstreamUrl, baselineMain) : null;
+  // BENCH_BASELINE_NODE_ARGS="--max-semi-space-size=4" gives it node flags (with the same build: a V8 flag's effect).
+  const baselineNodeArgs = process.env.BENCH_BASELINE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const baseline = baselineMain ? startGatewayProcess(baselinePort, upstreamUrl, baselineMain, {}, baselineNodeArgs) : null;
 
   const peers = [
     { peer: 'floor', label: '(b) floor: node:http + undici', port: floorPort, child: floor, path: '/' },
     { peer: 'gateway', label: '(c) this gateway (npm start)', port: gatewayPort, child: gateway, path: '/graphql' },
     { peer: 'apollo', label: '(d) Apollo Server 5 + RESTDataSource', port: apolloPort, child: apollo, path: '/' },
-    ...(baseline ? [{ peer: 'baseline', label: '(c0) gateway, baseline build', port: baselinePort, child: baseline, path: '/graphql' }] : []),
+    ...(baseline ? [{ peer: 'baseline', label: `(c0) gateway, baseline build${baselineNodeArgs.length ? ` (${baselineNodeArgs.join(' ')})` : ''}`, port: baselinePort, child: baseline, path: '/graphql' }] : []),
   ];
   const graphqlTargets = (Object.keys(BENCH_BODIES) as DocumentName[]).flatMap((document) =>
     peers.map(({ peer, label, port, child, path }): Target => ({
@@ -278,7 +280,7 @@ function printStartupTable(rows: StartupRow[]): void {
   for (const r of rows) console.log(`| ${r.target} | ${r.medianMs} | ${round2(r.medianMs / apollo)} | ${r.ms.join(', ')} |`);
 }
 
-function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main.js', env: Record<string, string> = {}): ChildProcess {
+function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main.js', env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
   return startProcess(
     main,
     {
@@ -292,7 +294,7 @@ function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main
       GRAPHQL_MAX_TOKENS: '100000',
       ...env,
     },
-    PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${new URL('../../bench/profiles', import.meta.url).pathname}`] : [],
+    [...nodeArgs, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${new URL('../../bench/profiles', import.meta.url).pathname}`] : [])],
     true,
   );
 }
