@@ -6,12 +6,13 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
 import {
   AMBASSADOR_ID,
+  BENCH_BODIES,
   GRAPHQL_BODY,
   GRAPHQL_HEADERS,
   TOKEN,
@@ -23,6 +24,8 @@ import {
   peakRssMiB,
 } from './shared.js';
 import { keyedBench, printKeyedTable } from './keyed.js';
+import { startupBench } from './startup.js';
+import type { StartupRow } from './startup.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -38,20 +41,36 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 const dist = new URL('../', import.meta.url); // dist/ (this file is dist/bench/run.js)
 const started: ChildProcess[] = [];
 
+type DocumentName = keyof typeof BENCH_BODIES;
+
 interface Target {
   name: string;
   label: string;
+  /** The GraphQL peer this row measures (gateway, floor, ...), shared by both documents' rows. */
+  peer: string;
+  document: DocumentName | null;
   url: string;
   body: string;
   headers: Record<string, string>;
   process: ChildProcess;
 }
 
-function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+/** Log lines each gateway process wrote (its stdout is a pipe, as under a log collector). */
+const logLines = new Map<ChildProcess, number>();
+
+function startProcess(script: string, env: Record<string, string>, nodeArgs: string[] = [], countLogLines = false): ChildProcess {
   const child = spawn(process.execPath, [...nodeArgs, new URL(script, dist).pathname], {
     env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', countLogLines ? 'pipe' : 'ignore', 'inherit'],
   });
+  if (countLogLines) {
+    logLines.set(child, 0);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      let n = 0;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+      logLines.set(child, logLines.get(child)! + n);
+    });
+  }
   started.push(child);
   return child;
 }
@@ -119,32 +138,43 @@ async function main(): Promise<void> {
   // BENCH_BASELINE_MAIN=<another build's src/main.js> adds that gateway as a target: before/after in one run.
   const baselineMain = process.env.BENCH_BASELINE_MAIN;
   const baselinePort = await freePort();
-  const baseline = baselineMain ? startGatewayProcess(baselinePort, upstreamUrl, baselineMain) : null;
+  // BENCH_BASELINE_NODE_ARGS="--max-semi-space-size=4" gives it node flags (with the same build: a V8 flag's effect).
+  const baselineNodeArgs = process.env.BENCH_BASELINE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const baseline = baselineMain ? startGatewayProcess(baselinePort, upstreamUrl, baselineMain, {}, baselineNodeArgs) : null;
 
-  const graphql = (name: string, label: string, port: number, child: ChildProcess, path: string): Target => ({
-    name,
-    label,
-    url: `http://127.0.0.1:${port}${path}`,
-    body: GRAPHQL_BODY,
-    headers: GRAPHQL_HEADERS,
-    process: child,
-  });
+  const peers = [
+    { peer: 'floor', label: '(b) floor: node:http + undici', port: floorPort, child: floor, path: '/' },
+    { peer: 'gateway', label: '(c) this gateway (npm start)', port: gatewayPort, child: gateway, path: '/graphql' },
+    { peer: 'apollo', label: '(d) Apollo Server 5 + RESTDataSource', port: apolloPort, child: apollo, path: '/' },
+    ...(baseline ? [{ peer: 'baseline', label: `(c0) gateway, baseline build${baselineNodeArgs.length ? ` (${baselineNodeArgs.join(' ')})` : ''}`, port: baselinePort, child: baseline, path: '/graphql' }] : []),
+  ];
+  const graphqlTargets = (Object.keys(BENCH_BODIES) as DocumentName[]).flatMap((document) =>
+    peers.map(({ peer, label, port, child, path }): Target => ({
+      name: document === 'full' ? peer : `${peer}/${document}`,
+      label: document === 'full' ? label : `${label}, small document`,
+      peer,
+      document,
+      url: `http://127.0.0.1:${port}${path}`,
+      body: BENCH_BODIES[document],
+      headers: GRAPHQL_HEADERS,
+      process: child,
+    })),
+  );
   const targets: Target[] = [
     {
       name: 'upstream',
       label: '(a) upstream REST directly',
+      peer: 'upstream',
+      document: null,
       url: `http://127.0.0.1:${upstreamPort}${UPSTREAM_PATH(AMBASSADOR_ID)}`,
       body: UPSTREAM_BODY,
       headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${TOKEN}` },
       process: upstream,
     },
-    graphql('floor', '(b) floor: node:http + undici', floorPort, floor, '/'),
-    graphql('gateway', '(c) this gateway (npm start)', gatewayPort, gateway, '/graphql'),
-    graphql('apollo', '(d) Apollo Server 5 + RESTDataSource', apolloPort, apollo, '/'),
-    ...(baseline ? [graphql('baseline', '(c0) gateway, baseline build', baselinePort, baseline, '/graphql')] : []),
+    ...graphqlTargets,
   ];
   await Promise.all(targets.map(ready));
-  await checkSameAnswers(targets.slice(1));
+  for (const document of Object.keys(BENCH_BODIES)) await checkSameAnswers(graphqlTargets.filter((t) => t.document === document));
 
   console.log(`warming up (${targets.length} targets x 2 s)...`);
   for (const target of targets) await load(target, 2, CONNECTIONS);
@@ -169,9 +199,11 @@ async function main(): Promise<void> {
     }
   }
 
+  const peakRss = new Map(peers.map(({ peer, child }) => [peer, Math.round(peakRssMiB(child.pid!) * 10) / 10]));
   const rows = targets.map((target) => {
     const t = totals.get(target.name)!;
     const single = [...t.single].sort((a, b) => a - b);
+    const rss = peakRss.get(target.peer) ?? Math.round(peakRssMiB(target.process.pid!) * 10) / 10;
     return {
       target: target.name,
       label: target.label,
@@ -179,51 +211,76 @@ async function main(): Promise<void> {
       p50Ms: median(t.p50),
       p99Ms: median(t.p99),
       errors: t.errors,
-      peakRssMiB: Math.round(peakRssMiB(target.process.pid!) * 10) / 10,
+      // One process serves both documents: its high-water mark covers both.
+      peakRssMiB: rss,
+      peakRssToApollo: round2(rss / peakRss.get('apollo')!),
       cpuMicrosPerRequest: Math.round(t.cpuMicros / t.answered),
       oneConnectionMeanMs: Math.round(mean(single)) / 1000,
       oneConnectionP99Ms: Math.round(percentile(single, 99)) / 1000,
     };
   });
   const row = (name: string) => rows.find((r) => r.target === name)!;
-  const [gw, fl, ap] = [row('gateway'), row('floor'), row('apollo')];
-  const ratios = {
-    cpuPerRequest: { gatewayToFloor: round2(gw.cpuMicrosPerRequest / fl.cpuMicrosPerRequest), gatewayToApollo: round2(gw.cpuMicrosPerRequest / ap.cpuMicrosPerRequest) },
-    throughput: { gatewayToFloor: round2(gw.requestsPerSecond / fl.requestsPerSecond), gatewayToApollo: round2(gw.requestsPerSecond / ap.requestsPerSecond) },
-    p99UnderLoad: { gatewayToFloor: round2(gw.p99Ms / fl.p99Ms), gatewayToApollo: round2(gw.p99Ms / ap.p99Ms) },
-    oneConnectionMeanAboveFloorMs: Math.round((gw.oneConnectionMeanMs - fl.oneConnectionMeanMs) * 1000) / 1000,
+  const ratiosFor = (suffix: string) => {
+    const [gw, fl, ap] = [row(`gateway${suffix}`), row(`floor${suffix}`), row(`apollo${suffix}`)];
+    return {
+      cpuPerRequest: { gatewayToFloor: round2(gw.cpuMicrosPerRequest / fl.cpuMicrosPerRequest), gatewayToApollo: round2(gw.cpuMicrosPerRequest / ap.cpuMicrosPerRequest) },
+      throughput: { gatewayToFloor: round2(gw.requestsPerSecond / fl.requestsPerSecond), gatewayToApollo: round2(gw.requestsPerSecond / ap.requestsPerSecond) },
+      p99UnderLoad: { gatewayToFloor: round2(gw.p99Ms / fl.p99Ms), gatewayToApollo: round2(gw.p99Ms / ap.p99Ms) },
+      oneConnectionMeanAboveFloorMs: Math.round((gw.oneConnectionMeanMs - fl.oneConnectionMeanMs) * 1000) / 1000,
+      p99AtMostApollos: gw.p99Ms <= ap.p99Ms,
+    };
   };
-  const targetsMet = {
-    'cpu/request <= 0.5x Apollo': ratios.cpuPerRequest.gatewayToApollo <= 0.5,
-    'cpu/request <= 3x floor': ratios.cpuPerRequest.gatewayToFloor <= 3,
-    'throughput >= 2x Apollo': ratios.throughput.gatewayToApollo >= 2,
-    'throughput >= 30% of floor': ratios.throughput.gatewayToFloor >= 0.3,
-    'one-connection mean <= floor + 0.5 ms': ratios.oneConnectionMeanAboveFloorMs <= 0.5,
-    "p99 under load <= Apollo's": gw.p99Ms <= ap.p99Ms,
-  };
+  const ratios = { full: ratiosFor(''), small: ratiosFor('/small'), peakRssGatewayToApollo: row('gateway').peakRssToApollo };
+  const gatewayLogLines = logLines.get(gateway) ?? 0;
 
   for (const child of [floor, apollo, baseline]) child?.kill('SIGTERM');
   await stopGateway(gateway);
   const batch = process.env.BENCH_SKIP_BATCH === '1' ? null : await batchBench();
   const keyed =
     process.env.BENCH_SKIP_KEYED === '1' ? null : await keyedBench((port, env) => startGatewayProcess(port, upstreamUrl, undefined, env), stopGateway);
+  const startup = process.env.BENCH_SKIP_STARTUP === '1' ? null : await startupBench(dist, { ...common, HOST: '127.0.0.1' });
+
+  const startupOf = (name: string) => startup?.find((r) => r.target === name)?.medianMs ?? NaN;
+  const targetsMet = {
+    'cpu/request <= 0.5x Apollo': ratios.full.cpuPerRequest.gatewayToApollo <= 0.5,
+    'cpu/request <= 2.5x floor': ratios.full.cpuPerRequest.gatewayToFloor <= 2.5,
+    'throughput >= 2x Apollo': ratios.full.throughput.gatewayToApollo >= 2,
+    'throughput >= 30% of floor': ratios.full.throughput.gatewayToFloor >= 0.3,
+    'one-connection mean <= floor + 0.5 ms': ratios.full.oneConnectionMeanAboveFloorMs <= 0.5,
+    "p99 under load <= Apollo's (both documents)": ratios.full.p99AtMostApollos && ratios.small.p99AtMostApollos,
+    "peak RSS <= 1.1x Apollo's": ratios.peakRssGatewayToApollo <= 1.1,
+    ...(startup
+      ? { 'node to /health <= 1 s (median of 5)': startupOf('gateway') <= 1000, 'npm start to /health <= 2 s (median of 5)': startupOf('npm start') <= 2000 }
+      : {}),
+    ...(batch ? { 'batch >= 6x 200 aliased fields, exactly 200 POSTs': batch.targetMet } : {}),
+  };
 
   const results = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageAtEnd: loadavg().map((l) => round2(l)) },
     settings: { rounds: ROUNDS, loadSeconds: LOAD_SECONDS, connections: CONNECTIONS, singleMaxRequests: SINGLE_MAX_REQUESTS },
     rows,
     ratios,
     targetsMet,
+    gatewayLogLines,
     batch,
     keyed,
+    startup,
   };
   writeFileSync(new URL('../../bench/results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
   printTable(results);
   if (keyed) printKeyedTable(keyed);
+  if (startup) printStartupTable(startup);
 }
 
-function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main.js', env: Record<string, string> = {}): ChildProcess {
+function printStartupTable(rows: StartupRow[]): void {
+  const apollo = rows.find((r) => r.target === 'apollo')?.medianMs ?? NaN;
+  console.log(`\nstart-up: spawn to the first answer (gateway: GET /health 200), median of ${rows[0]?.ms.length ?? 0} cold starts, interleaved`);
+  console.log('| target | median ms | x Apollo | runs ms |\n| --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.target} | ${r.medianMs} | ${round2(r.medianMs / apollo)} | ${r.ms.join(', ')} |`);
+}
+
+function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main.js', env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
   return startProcess(
     main,
     {
@@ -237,7 +294,8 @@ function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main
       GRAPHQL_MAX_TOKENS: '100000',
       ...env,
     },
-    PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${new URL('../../bench/profiles', import.meta.url).pathname}`] : [],
+    [...nodeArgs, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${new URL('../../bench/profiles', import.meta.url).pathname}`] : [])],
+    true,
   );
 }
 
@@ -315,6 +373,10 @@ async function batchBench() {
   };
 }
 
+type Ratios = Record<'cpuPerRequest' | 'throughput' | 'p99UnderLoad', { gatewayToFloor: number; gatewayToApollo: number }> & {
+  oneConnectionMeanAboveFloorMs: number;
+};
+
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 function printTable(results: {
@@ -324,13 +386,22 @@ function printTable(results: {
   batch: Awaited<ReturnType<typeof batchBench>> | null;
   date: string;
   machine: Record<string, unknown>;
+  gatewayLogLines: number;
 }): void {
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MiB', 'CPU µs/req', '1-conn mean ms', '1-conn p99 ms'];
-  const lines = results.rows.map((r) => [r.label, r.requestsPerSecond, r.p50Ms, r.p99Ms, r.errors, r.peakRssMiB, r.cpuMicrosPerRequest, r.oneConnectionMeanMs, r.oneConnectionP99Ms].map(String));
-  console.log(`\n${results.date}  ${JSON.stringify(results.machine)}  ${CONNECTIONS} connections, ${ROUNDS} rounds x ${LOAD_SECONDS} s\n`);
+  const header = ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MiB', 'RSS x Apollo', 'CPU µs/req', '1-conn mean ms', '1-conn p99 ms'];
+  const lines = results.rows.map((r) =>
+    [r.label, r.requestsPerSecond, r.p50Ms, r.p99Ms, r.errors, r.peakRssMiB, r.peakRssToApollo, r.cpuMicrosPerRequest, r.oneConnectionMeanMs, r.oneConnectionP99Ms].map(String),
+  );
+  console.log(`\n${results.date}  ${JSON.stringify(results.machine)}  ${CONNECTIONS} connections, ${ROUNDS} rounds x ${LOAD_SECONDS} s; gateway log lines: ${results.gatewayLogLines}\n`);
   console.log(`| ${header.join(' | ')} |\n|${header.map(() => ' --- ').join('|')}|`);
   for (const line of lines) console.log(`| ${line.join(' | ')} |`);
-  console.log(`\nratios: ${JSON.stringify(results.ratios)}`);
+  const r = results.ratios as { full: Ratios; small: Ratios; peakRssGatewayToApollo: number };
+  console.log('\n| ratio | full: gateway / floor | full: gateway / Apollo | small: gateway / floor | small: gateway / Apollo |\n| --- | --- | --- | --- | --- |');
+  for (const [name, key] of [['CPU per request', 'cpuPerRequest'], ['throughput', 'throughput'], ['p99 under load', 'p99UnderLoad']] as const) {
+    console.log(`| ${name} | ${r.full[key].gatewayToFloor} | ${r.full[key].gatewayToApollo} | ${r.small[key].gatewayToFloor} | ${r.small[key].gatewayToApollo} |`);
+  }
+  console.log(`| one-connection mean above the floor | +${r.full.oneConnectionMeanAboveFloorMs} ms | | +${r.small.oneConnectionMeanAboveFloorMs} ms | |`);
+  console.log(`| peak RSS (one process, both documents) | | ${r.peakRssGatewayToApollo} | | |`);
   for (const [name, met] of Object.entries(results.targetsMet)) console.log(`  ${met ? 'met   ' : 'MISSED'} ${name}`);
   const b = results.batch;
   if (!b) return;

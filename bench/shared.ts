@@ -35,6 +35,20 @@ export const VARIABLES = {
 };
 
 export const GRAPHQL_BODY = JSON.stringify({ query: DOCUMENT, variables: VARIABLES, operationName: 'Add' });
+
+/** The small selection a UI sends after an award: where per-request overhead shows best. */
+export const SMALL_DOCUMENT = /* GraphQL */ `mutation AddSmall($ambassadorId: ID!, $input: AddChallengeHistoryInput!) {
+  addChallengeHistory(ambassadorId: $ambassadorId, input: $input) {
+    __typename
+    ... on AddChallengeHistorySuccess { challengeHistory { id points } }
+    ... on Error { message }
+  }
+}`;
+
+export const GRAPHQL_SMALL_BODY = JSON.stringify({ query: SMALL_DOCUMENT, variables: VARIABLES, operationName: 'AddSmall' });
+
+/** The bench documents by name, as the table's rows call them. */
+export const BENCH_BODIES = { full: GRAPHQL_BODY, small: GRAPHQL_SMALL_BODY } as const;
 /** What the upstream receives from every target, and what target (a) sends it directly. */
 export const UPSTREAM_BODY = JSON.stringify({ points: 42, score: 12.5, message: 'well done', challenge_id: 3 });
 export const UPSTREAM_PATH = (ambassadorId: number | string) => `/api/v2/manager/ambassadors/${ambassadorId}/challenge-histories`;

@@ -24,8 +24,9 @@ async function main(): Promise<void> {
     closeSandbox = sandbox.close;
   }
 
+  const logger = createLogger({ level: config.logLevel });
   const gateway = createGateway(config, {
-    logger: createLogger({ level: config.logLevel }),
+    logger,
     exampleToken,
     loopbackHostsOnly: exampleToken !== undefined,
   });
@@ -55,11 +56,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.error(`${signal} received, shutting down`);
+    // The log is written asynchronously: every line, up to the last request's, is out before exit.
     Promise.all([gateway.close(), closeSandbox()]).then(
-      () => process.exit(0),
+      () => logger.flush().then(() => process.exit(0)),
       (error: unknown) => {
         console.error('shutdown failed', error instanceof Error ? error.message : error);
-        process.exit(1);
+        return logger.flush().finally(() => process.exit(1));
       },
     );
   };

@@ -4,12 +4,14 @@
 // gateways in one process never share a tracer.
 
 import type { IncomingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Span, TextMapGetter, Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Span, TextMapGetter, TextMapPropagator, Tracer } from '@opentelemetry/api';
+import type * as OtelCore from '@opentelemetry/core';
+import type * as OtlpExporter from '@opentelemetry/exporter-trace-otlp-http';
+import type * as OtelResources from '@opentelemetry/resources';
+import type * as OtelSdk from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { GatewayConfig } from '../config.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
 
@@ -47,7 +49,10 @@ const headersGetter: TextMapGetter<HeaderReader> = {
   keys: (headers) => [...headers.keys()],
 };
 
-const propagator = new W3CTraceContextPropagator();
+// The SDK, the exporter and their dependencies are loaded only when spans are exported: about
+// 0.3 s and 15 MiB at start-up otherwise (docs/performance.md). These packages are CommonJS under
+// Node (no "exports" map), so require() loads the very modules an import would, synchronously.
+const require = createRequire(import.meta.url);
 
 export class Tracing {
   private readonly tracer: Tracer;
@@ -55,6 +60,7 @@ export class Tracing {
   constructor(
     private readonly provider: BasicTracerProvider,
     serviceName: string,
+    private readonly propagator: TextMapPropagator = new (require('@opentelemetry/core') as typeof OtelCore).W3CTraceContextPropagator(),
   ) {
     this.tracer = provider.getTracer(serviceName);
   }
@@ -62,6 +68,9 @@ export class Tracing {
   /** Spans exported over OTLP/HTTP to config.otlpEndpoint; null when it is not set. */
   static fromConfig(config: GatewayConfig): Tracing | null {
     if (!config.otlpEndpoint) return null;
+    const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof OtelSdk;
+    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpExporter;
+    const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof OtelResources;
     const base = config.otlpEndpoint.href.replace(/\/+$/, '');
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': config.serviceName }),
@@ -72,7 +81,7 @@ export class Tracing {
 
   /** The SERVER span of one HTTP request, child of the caller's traceparent when it sent one. */
   startRequestSpan(method: string, headers: HeaderReader): Span {
-    const parent = propagator.extract(ROOT_CONTEXT, headers, headersGetter);
+    const parent = this.propagator.extract(ROOT_CONTEXT, headers, headersGetter);
     return this.tracer.startSpan(`${method} /graphql`, { kind: SpanKind.SERVER }, parent);
   }
 
@@ -80,7 +89,7 @@ export class Tracing {
   startUpstreamSpan(parent: Span): { span: Span; headers: Record<string, string> } {
     const span = this.tracer.startSpan('upstream', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, parent));
     const carrier: Record<string, string> = {};
-    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, { set: (c, key, value) => (c[key] = value) });
+    this.propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, { set: (c, key, value) => (c[key] = value) });
     return { span, headers: carrier };
   }
 
