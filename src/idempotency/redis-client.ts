@@ -3,8 +3,13 @@
 // after its caller gave up) and failed after REDIS_TIMEOUT_MS; the connection is re-established
 // in the background, so Redis coming back needs no restart.
 
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../logging.js';
+
+// Loaded on the first connection only: a gateway without REDIS_URL never pays for ioredis at
+// start-up (about 25 MiB of RSS, docs/performance.md). ioredis is CommonJS, so require is synchronous.
+const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
 
 export interface RedisConnection {
   redis: Redis;
@@ -21,7 +26,8 @@ const reconnectDelayMs = (attempt: number) => Math.min(50 * attempt, 1000);
 
 export function connectRedis(url: URL, timeoutMs: number, logger: Logger): RedisConnection {
   const connectTimeoutMs = Math.max(timeoutMs, 1000);
-  const redis = new Redis(url.href, {
+  const RedisClient = loadRedis();
+  const redis = new RedisClient(url.href, {
     commandTimeout: timeoutMs,
     connectTimeout: connectTimeoutMs,
     enableOfflineQueue: false,
