@@ -13,6 +13,7 @@
 // or memory after the run (after GC) has not come back near where it started.
 // `MODE=keyed npm run load-test`: retrying clients with idempotency keys (scripts/load-test-keyed.ts).
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config.js';
@@ -78,6 +79,9 @@ interface PhaseResult {
   hostile?: Record<string, Counts>;
   peakRssMb: number;
   peakHeldMb: number;
+  /** The process's event-loop delay (gateway, upstream and clients share it), ms. */
+  loopDelayP99: string;
+  loopDelayMax: string;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -164,6 +168,8 @@ async function main(): Promise<void> {
     outcomes = new Map();
     let peakRssMb = 0;
     let peakHeldMb = 0;
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const sampler = setInterval(() => {
       peakRssMb = Math.max(peakRssMb, process.memoryUsage.rss() / MiB);
       peakHeldMb = Math.max(peakHeldMb, gateway.inflightBodies.bytes / MiB);
@@ -177,9 +183,12 @@ async function main(): Promise<void> {
       hostile ? runHostileMix(url, hostileSettings, ledger, until) : undefined,
     ]);
     clearInterval(sampler);
+    loopDelay.disable();
+    const loopDelayP99 = (loopDelay.percentile(99) / 1e6).toFixed(0);
+    const loopDelayMax = (loopDelay.max / 1e6).toFixed(0);
     const sorted = latencies.sort((a, b) => a - b);
     const successes = outcomes.get('success') ?? 0;
-    const result = { name, requests: sorted.length, seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: sorted.length - successes, healthP50, outcomes, hostile: hostileCounts, peakRssMb, peakHeldMb };
+    const result = { name, requests: sorted.length, seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: sorted.length - successes, healthP50, outcomes, hostile: hostileCounts, peakRssMb, peakHeldMb, loopDelayP99, loopDelayMax };
     latencies = [];
     return result;
   }
@@ -206,7 +215,7 @@ async function main(): Promise<void> {
   for (const p of phases) {
     console.log(
       `  ${p.name}: ${p.requests} requests in ${p.seconds.toFixed(1)} s (${Math.round(p.requests / p.seconds)}/s), latency p50 ${p.p50} ms, p99 ${p.p99} ms, ` +
-        `errors ${p.errors} (${((100 * p.errors) / Math.max(1, p.requests)).toFixed(2)}%), /health p50 ${p.healthP50} ms, peak rss ${p.peakRssMb.toFixed(0)} MB, peak request bodies held ${p.peakHeldMb.toFixed(1)} MiB`,
+        `errors ${p.errors} (${((100 * p.errors) / Math.max(1, p.requests)).toFixed(2)}%), /health p50 ${p.healthP50} ms, peak rss ${p.peakRssMb.toFixed(0)} MB, peak request bodies held ${p.peakHeldMb.toFixed(1)} MiB, event-loop delay p99 ${p.loopDelayP99} ms, max ${p.loopDelayMax} ms`,
     );
     for (const [outcome, n] of [...p.outcomes].sort((a, b) => b[1] - a[1])) console.log(`    ${String(n).padStart(8)}  ${outcome}`);
     for (const [attacker, counts] of Object.entries(p.hostile ?? {})) {

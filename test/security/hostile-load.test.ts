@@ -4,6 +4,7 @@
 // (deadline 1.5 s, UPSTREAM_CONNECTIONS default): every award the upstream recorded comes back
 // as its success, except those whose answer arrived after the deadline (outcomeUnknown: true).
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { answerOf, AwardLedger, reportTally } from '../support/award-ledger.js';
 import { startGateway } from '../support/gateway.js';
@@ -49,6 +50,7 @@ describe('/health under 500 slow bodies (MAX_INFLIGHT_BODY_BYTES default, 64 MiB
     ['500 connections declaring 1 KiB, one byte short: all 500 held', 1024, 1023, 500],
     ['500 connections declaring 1 MiB, one byte short (the issue): 64 held, 436 refused', MiB, MiB - 1, 64],
   ])('%s; /health median within 5x of its median without them; memory bounded', async (_what, declared, sent, held) => {
+    await healthMedianMs(gw.url, 5); // the probe's own connection and the handler warmed up
     const quiet = await healthMedianMs(gw.url);
     const before = heldMemory();
     const attack = Array.from({ length: 500 }, (_, i) => stall(gw.url, postHead(i % 2 ? '/graphql?x' : '/graphql', declared), sent));
@@ -57,7 +59,7 @@ describe('/health under 500 slow bodies (MAX_INFLIGHT_BODY_BYTES default, 64 MiB
       let open = 0;
       await eventually(() => {
         void connections(gw).then((n) => (open = n));
-        return open === held;
+        return open >= held && open <= held + 2; // the refused are closed (the probe's own connection may be open)
       }, 10_000);
       const attacked = await healthMedianMs(gw.url);
       const grown = heldMemory() - before;
@@ -97,6 +99,9 @@ describe('issue item 4: 20 concurrent batches of 100 against a 1 s upstream, UPS
       if (award !== undefined) answerLeftInTime.set(award, request.socketOpen());
       return { status: 201, body: challengeHistoryBody({ id }) };
     });
+    // Gateway, upstream and clients share this process: its event-loop delay is how late timers fire.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const ADD_MANY = `mutation AddMany($items: [AddChallengeHistoryItemInput!]!) { addChallengeHistories(items: $items) {
       __typename ... on AddChallengeHistorySuccess { challengeHistory { id } } } }`;
     await Promise.all(
@@ -109,13 +114,15 @@ describe('issue item 4: 20 concurrent batches of 100 against a 1 s upstream, UPS
         awards.forEach(({ award }, i) => ledger.answer(award, answerOf(res.body.data?.addChallengeHistories?.[i], errors.get(i))));
       }),
     );
+    loopDelay.disable();
     const tally = ledger.tally();
     const lines: string[] = [];
     reportTally(tally, (line) => lines.push(line));
     const unknownAwards = [...answerLeftInTime.keys()].filter((award) => ledger.answerKindOf(award) === 'outcomeUnknown');
     const givenUpBeforeAnswer = unknownAwards.filter((award) => !answerLeftInTime.get(award)).length;
     console.log(
-      `issue item 4, ${BATCHES} × ${ITEMS}:\n${lines.join('\n')}\n  of the outcomeUnknown: ${givenUpBeforeAnswer} had their connection closed by the gateway's deadline before the upstream's answer left, ${unknownAwards.length - givenUpBeforeAnswer} not`,
+      `issue item 4, ${BATCHES} × ${ITEMS}:\n${lines.join('\n')}\n  of the outcomeUnknown: ${givenUpBeforeAnswer} had their connection closed by the gateway's deadline before the upstream's answer left, ${unknownAwards.length - givenUpBeforeAnswer} not; ` +
+        `event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`,
     );
 
     expect(upstream.requests).toHaveLength(tally.recorded); // one POST per recorded award, none retried

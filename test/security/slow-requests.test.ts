@@ -5,52 +5,16 @@
 // lane's entry and on Yoga's path alike; connections beyond MAX_CONNECTIONS are closed; and
 // /health answers throughout.
 
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { heldMemory } from '../support/memory.js';
 import { eventually } from '../support/operations.js';
+import { codeOf, postHead, stall, statusOf } from '../support/raw-http.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
 const MiB = 1024 * 1024;
-
-interface RawExchange {
-  socket: Socket;
-  /** Everything the gateway sent until it closed the connection, and when it closed (ms after opening). */
-  closed: Promise<{ text: string; afterMs: number }>;
-}
-
-// One buffer for every client: the clients share the test's process, and must not be what grows.
-const SPACES = Buffer.alloc(1024 * 1024, 0x20);
-
-/** Opens a connection and sends `head` (and `bodyBytes` of body) without ever finishing the request. */
-function stall(url: URL, head: string, bodyBytes = 0): RawExchange {
-  const opened = performance.now();
-  const socket = connect(Number(url.port), url.hostname);
-  socket.on('error', () => {}); // a refused upload ends in EPIPE/ECONNRESET: expected here
-  socket.write(head);
-  if (bodyBytes > 0) socket.write(SPACES.subarray(0, bodyBytes));
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const closed = new Promise<{ text: string; afterMs: number }>((resolve) =>
-    socket.once('close', () =>
-      resolve({
-        text: Buffer.concat(chunks).toString('utf8'),
-        afterMs: performance.now() - opened,
-      }),
-    ),
-  );
-  return { socket, closed };
-}
-
-const postHead = (path: string, length: number) =>
-  `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n`;
-
-const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
-const codeOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).errors[0].extensions.code as string;
 
 let upstream: ScriptableUpstream;
 beforeAll(async () => {
