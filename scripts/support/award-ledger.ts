@@ -114,6 +114,16 @@ export class AwardLedger {
   }
 }
 
+/** Refusals before GraphQL (src/http-guard.ts), by HTTP status: nothing ran, the outcome is known. */
+const HTTP_REFUSALS: Record<number, string> = { 503: 'SERVER_BUSY' };
+
+/** The answer of an HTTP refusal to every award of its request, or undefined when it is not one. */
+export function refusalAnswer(status: number, body: unknown): Answer | undefined {
+  const { data, errors } = (body ?? {}) as { data?: unknown; errors?: { extensions?: { code?: unknown } }[] };
+  const code = errors?.length === 1 ? errors[0]!.extensions?.code : undefined;
+  return HTTP_REFUSALS[status] !== undefined && code === HTTP_REFUSALS[status] && data === undefined ? { kind: 'outcomeKnown', code } : undefined;
+}
+
 /** The answer a GraphQL result gives one award: the success's record id, or its error's code and outcome. */
 export function answerOf(
   result: { __typename?: string; challengeHistory?: { id?: string } } | null | undefined,

@@ -5,7 +5,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { answerOf } from './award-ledger.js';
+import { answerOf, refusalAnswer } from './award-ledger.js';
 import type { AwardLedger } from './award-ledger.js';
 import { postHead, stall, statusOf } from './raw-http.js';
 
@@ -77,6 +77,10 @@ async function slowBodies({ port, hostname }: URL, settings: HostileMixSettings,
   const target = new URL(`http://${hostname}:${port}`);
   await Promise.all(
     Array.from({ length: settings.slowBodies }, async (_, i) => {
+      // Spread over the first second, and reopened after 1-2 s: a flood of simultaneous connects
+      // would overflow the listen backlog (511), and SYN retransmits would delay every new
+      // connection by seconds, a different attack from this one.
+      await sleep(Math.min((i * 1_000) / settings.slowBodies, timeLeft(until)));
       while (Date.now() < until) {
         // Both entries: the fast lane's (/graphql) and Yoga's (/graphql?x).
         const exchange = stall(target, postHead(i % 2 ? '/graphql?x' : '/graphql', settings.slowBodyBytes), settings.slowBodyBytes - 1);
@@ -89,7 +93,7 @@ async function slowBodies({ port, hostname }: URL, settings: HostileMixSettings,
         }
         const status = statusOf(closed.text);
         bump(counts, status === 0 ? 'closed unanswered' : `answered ${status}`);
-        await sleep(Math.min(1_000, timeLeft(until)));
+        await sleep(Math.min(1_000 + Math.random() * 1_000, timeLeft(until)));
       }
     }),
   );
@@ -108,39 +112,44 @@ async function junk(post: Post, settings: HostileMixSettings, until: number, cou
   );
 }
 
-/** Alternately an HTTP batch of exactly the budget's calls and one of a call more; every item an award. */
+/**
+ * Two loops side by side: HTTP batches of exactly the budget's calls, and HTTP batches of one call
+ * more (refused whole before any call, so paced: one every 100 ms). Every item is an award.
+ */
 async function maximalBatches(post: Post, settings: HostileMixSettings, ledger: AwardLedger, until: number, counts: Counts): Promise<void> {
   const perOperation = Math.floor(settings.upstreamCallBudget / BATCH_OPERATIONS);
-  const sizes = (extra: number) => Array.from({ length: BATCH_OPERATIONS }, (_, i) => perOperation + (i === 0 ? settings.upstreamCallBudget - perOperation * BATCH_OPERATIONS + extra : 0));
-  let over = false;
-  await loop(until, counts, async () => {
-    const label = over ? `budget + 1 (${settings.upstreamCallBudget + 1} calls)` : `at budget (${settings.upstreamCallBudget} calls)`;
-    const operations = sizes(over ? 1 : 0).map((size) => Array.from({ length: size }, () => ledger.issue()));
-    over = !over;
-    if (operations.some((awards) => awards.includes(undefined))) return void (await sleep(timeLeft(until)));
-    const res = await post(
-      JSON.stringify(
-        operations.map((awards) => ({
-          query: ADD_MANY,
-          variables: { items: awards.map((a) => ({ ambassadorId: '7', input: { points: 1, score: 1, challengeId: '3', message: a!.message } })) },
-        })),
-      ),
-    );
-    // An admitted batch answers per operation; a refused one with one error for all.
-    const results: any[] = Array.isArray(res.body) ? res.body : operations.map(() => res.body);
-    let succeeded = 0;
-    operations.forEach((awards, op) => {
-      const { data, errors = [] } = results[op] ?? {};
-      const itemErrors = new Map<number, any>(errors.filter((e: any) => e.path?.length === 2).map((e: any) => [e.path[1], e]));
-      awards.forEach((a, i) => {
-        const answer = answerOf(data?.addChallengeHistories?.[i], itemErrors.get(i) ?? (data ? undefined : errors[0]));
-        if (answer.kind === 'success') succeeded++;
-        ledger.answer(a!.award, answer);
+  const sizes = (extra: number) =>
+    Array.from({ length: BATCH_OPERATIONS }, (_, i) => perOperation + (i === 0 ? settings.upstreamCallBudget - perOperation * BATCH_OPERATIONS + extra : 0));
+  const batches = (extra: number, pauseMs: number) =>
+    loop(until, counts, async () => {
+      const label = extra === 0 ? `at budget (${settings.upstreamCallBudget} calls)` : `budget + ${extra} (${settings.upstreamCallBudget + extra} calls)`;
+      const operations = sizes(extra).map((size) => Array.from({ length: size }, () => ledger.issue()));
+      if (operations.some((awards) => awards.includes(undefined))) return void (await sleep(timeLeft(until)));
+      const res = await post(
+        JSON.stringify(
+          operations.map((awards) => ({
+            query: ADD_MANY,
+            variables: { items: awards.map((a) => ({ ambassadorId: '7', input: { points: 1, score: 1, challengeId: '3', message: a!.message } })) },
+          })),
+        ),
+      );
+      // An admitted batch answers per operation; a refused one with one error for all.
+      const results: any[] = Array.isArray(res.body) ? res.body : operations.map(() => res.body);
+      let succeeded = 0;
+      operations.forEach((awards, op) => {
+        const { data, errors = [] } = results[op] ?? {};
+        const itemErrors = new Map<number, any>(errors.filter((e: any) => e.path?.length === 2).map((e: any) => [e.path[1], e]));
+        awards.forEach((a, i) => {
+          const answer = refusalAnswer(res.status, res.body) ?? answerOf(data?.addChallengeHistories?.[i], itemErrors.get(i) ?? (data ? undefined : errors[0]));
+          if (answer.kind === 'success') succeeded++;
+          ledger.answer(a!.award, answer);
+        });
       });
+      bump(counts, `${label}: ${res.status} ${Array.isArray(res.body) ? 'answered per operation' : codeOfBody(res.body)}`);
+      if (succeeded > 0) bump(counts, `${label}: item successes`, succeeded);
+      await sleep(Math.min(pauseMs, timeLeft(until)));
     });
-    bump(counts, `${label}: ${res.status} ${Array.isArray(res.body) ? 'answered per operation' : codeOfBody(res.body)}`);
-    if (succeeded > 0) bump(counts, `${label}: item successes`, succeeded);
-  });
+  await Promise.all([batches(0, 0), batches(1, 100)]);
 }
 
 /** One client keeping `noisyInFlight` reads of the whole budget (_entities) in flight. */
