@@ -161,11 +161,12 @@ describe('issue item 4: 20 concurrent batches of 100 against a 1 s upstream, UPS
     expect([...tally.recordedNotSucceeded.keys()].every((label) => label === 'UPSTREAM_TIMEOUT (outcomeUnknown)')).toBe(true);
     // An award never received was never sent: its outcome is known (refused while queued).
     expect([...tally.notRecorded.keys()].every((label) => label.endsWith('(outcomeKnown)'))).toBe(true);
-    // Before: 354 of 2,000 recorded awards came back as successes. Now an award answered unknown is
-    // one whose answer truly came late: the gateway's deadline had closed its connection before
-    // the upstream answered (a loaded machine delays timers), but for a few answers that left
-    // just before the deadline and were read just after it.
-    expect(unknownAwards.length - givenUpBeforeAnswer).toBeLessThanOrEqual(tally.recorded * 0.02);
+    // Before: 354 of 2,000 recorded awards came back as successes (1,646 unknown). Now an award
+    // answered unknown is one whose answer came after its deadline: mostly the deadline had closed
+    // its connection before the upstream answered; the rest left just before it and were read
+    // just after, when the shared event loop stalled (its delay is printed above). A bound, not
+    // an expectation: on a quiet machine all 2,000 are successes.
+    expect(tally.recordedUnknown).toBeLessThanOrEqual(tally.recorded * 0.1);
     expect(tally.recorded).toBeGreaterThan(BATCHES * ITEMS * 0.9);
   }, 120_000);
 });
