@@ -60,20 +60,48 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   socket.destroy();
 }
 
+/**
+ * Bodies up to this size may use the whole bound: GraphQL requests are (most under 2 KiB). With
+ * the default bounds, MAX_CONNECTIONS (1000) slow small bodies hold at most 15.6 MiB, less than
+ * what larger bodies leave free, so only the connection bound can refuse a small body.
+ */
+const SMALL_BODY_BYTES = 16 * 1024;
+/**
+ * Larger bodies together hold at most this share of the bound: without it, 64 connections
+ * declaring 1 MiB and stalling held all 64 MiB, and every GraphQL request was refused with 503
+ * for REQUEST_TIMEOUT_MS.
+ */
+const LARGE_BODIES_SHARE = 0.75;
+
 /** Request-body bytes declared by the requests being served, bounded in total (MAX_INFLIGHT_BODY_BYTES). */
 export class InflightBodies {
   private held = 0;
-  constructor(private readonly maxBytes: number) {}
+  private heldLarge = 0;
+  private readonly maxLargeBytes: number;
+  constructor(private readonly maxBytes: number) {
+    this.maxLargeBytes = Math.floor(maxBytes * LARGE_BODIES_SHARE);
+  }
 
   get bytes(): number {
     return this.held;
   }
 
-  /** Holds `bytes` until the response closes; false, holding nothing, when that would pass the bound. */
+  /**
+   * Holds `bytes` until the response closes; false, holding nothing, when that would pass the
+   * bound, or for a large body the large bodies' share (one large body alone may use the whole
+   * bound, so that a bound equal to MAX_REQUEST_BODY_BYTES still serves the largest body).
+   */
   hold(bytes: number, res: ServerResponse): boolean {
+    const large = bytes > SMALL_BODY_BYTES;
     if (this.held + bytes > this.maxBytes) return false;
+    if (large && this.heldLarge > 0 && this.heldLarge + bytes > this.maxLargeBytes) return false;
+    const largeBytes = large ? bytes : 0;
     this.held += bytes;
-    res.once('close', () => (this.held -= bytes));
+    this.heldLarge += largeBytes;
+    res.once('close', () => {
+      this.held -= bytes;
+      this.heldLarge -= largeBytes;
+    });
     return true;
   }
 }
