@@ -24,8 +24,10 @@ test('80 distinct 500 KB documents: the heap grows by far less than what they wo
     for (const answer of answers) expect(answer.body).toEqual({ data: { __typename: 'Query' } });
   }
   const grown = heldMemory() - before;
-  // Cached, they would hold 80 × 500 KB = 40 MB of source text.
-  expect(grown / (80 * padding.length)).toBeLessThan(0.2);
+  // Cached, they would hold 80 × 500 KB = 40 MB of source text, a ratio of at least 1 (1.6 measured
+  // with the unbounded cache); bounded, what is left is allocator noise (0.05 on a quiet machine,
+  // up to 0.26 measured while other test files run beside it).
+  expect(grown / (80 * padding.length)).toBeLessThan(0.5);
 });
 
 test('documents up to the bound are cached, longer ones are not', () => {
