@@ -267,7 +267,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     port: read.integer('PORT', 4000, { max: 65535 }),
     upstreamTimeoutMs: read.integer('UPSTREAM_TIMEOUT_MS', 10_000, { min: 1, max: 600_000 }),
     upstreamQueueTimeoutMs: read.integer('UPSTREAM_QUEUE_TIMEOUT_MS', DEFAULT_QUEUE_TIMEOUT_MS, { max: 600_000 }),
-    upstreamMaxResponseBytes: read.integer('UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, { min: 1024 }),
+    upstreamMaxResponseBytes: read.integer('UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
     upstreamConnections: read.integer('UPSTREAM_CONNECTIONS', 64, { min: 1, max: 10_000 }),
     challengeLoadConcurrency: read.integer('CHALLENGE_LOAD_CONCURRENCY', 8, { min: 1, max: 1_000 }),
     batchConcurrency: read.integer('BATCH_CONCURRENCY', 8, { min: 1, max: 1_000 }),
