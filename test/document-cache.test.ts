@@ -2,17 +2,13 @@
 // request only. Many distinct large documents (a long comment and `{ __typename }`, each new)
 // leave the heap where it was; short ones are still cached.
 
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { boundedParserCache, MAX_CACHED_DOCUMENT_LENGTH } from '../src/document-cache.js';
-import { startGatewayOn } from './support/gateway.js';
-import type { TestGateway } from './support/gateway.js';
+import { useGatewayOn } from './support/gateway.js';
 import { heldMemory } from './support/memory.js';
 import { startScriptableUpstream } from './support/scriptable-upstream.js';
 
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ gw, close } = await startGatewayOn(startScriptableUpstream())));
-afterAll(() => close());
+const { gw } = useGatewayOn(startScriptableUpstream);
 
 test('80 distinct 500 KB documents: the heap grows by far less than what they would pin', async () => {
   const padding = 'x'.repeat(500_000);

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { GatewayContext } from '../src/context.js';
 import { Admissions, withFastLane } from '../src/fast-lane.js';
 import { laneSafe } from '../src/lane-safety.js';
@@ -18,11 +18,10 @@ import { requestIdHeader, requestLog } from '../src/plugins/request-log.js';
 import { requestFacts, useRequestObservers } from '../src/plugins/request-telemetry.js';
 import { subgraphSchema } from '../src/schema/index.js';
 import { GatewayMetrics } from '../src/telemetry/metrics.js';
-import { startGateway, startGatewayOn, TEST_TOKEN } from './support/gateway.js';
+import { startGateway, TEST_TOKEN, useGatewayOn } from './support/gateway.js';
 import { startOtlpReceiver } from './support/otlp-receiver.js';
-import type { TestGateway } from './support/gateway.js';
 import { challengeById, challengeHistoryBody, startScriptableUpstream } from './support/scriptable-upstream.js';
-import type { Responder, ScriptableUpstream, ScriptedResponse } from './support/scriptable-upstream.js';
+import type { Responder, ScriptedResponse } from './support/scriptable-upstream.js';
 
 const RESULT = `__typename
   ... on AddChallengeHistorySuccess {
@@ -34,11 +33,7 @@ const SINGLE = `mutation Award($id: ID!, $input: AddChallengeHistoryInput!) { ad
 const BATCH = `mutation Batch($items: [AddChallengeHistoryItemInput!]!) { addChallengeHistories(items: $items) { ${RESULT} } }`;
 const INPUT = { points: 100, score: 87.5, message: 'Great first sale!', challengeId: '1' };
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), { UPSTREAM_TIMEOUT_MS: '1000' })));
-afterAll(() => close());
+const { upstream, gw } = useGatewayOn(startScriptableUpstream, { UPSTREAM_TIMEOUT_MS: '1000' });
 
 interface Case {
   name: string;

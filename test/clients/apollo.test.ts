@@ -2,13 +2,11 @@
 // a gateway on the sandbox upstream.
 
 import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql } from '@apollo/client';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { TypedDocumentNode } from '@apollo/client';
 import possibleTypesResult from '../../src/generated/possible-types.json' with { type: 'json' };
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
-import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { useGatewayOn } from '../support/gateway.js';
 import type { AddChallengeHistoryData } from './operations.js';
 import { ADD_CHALLENGE_HISTORY, RESULT_FRAGMENTS, INVALID_VARIABLES, NOT_FOUND_VARIABLES, SUCCESS_VARIABLES } from './operations.js';
 
@@ -20,11 +18,7 @@ const CACHED_RESULT = gql`
   ${RESULT_FRAGMENTS}
 `;
 
-let sandbox: SandboxUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
-afterAll(() => close());
+const { upstream: sandbox, gw } = useGatewayOn(startSandboxUpstream);
 
 function apollo(token: string) {
   return new ApolloClient({

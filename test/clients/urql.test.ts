@@ -1,20 +1,14 @@
 // urql (@urql/core with its document cache and fetch exchange) against a gateway on the sandbox upstream.
 
 import { Client, cacheExchange, fetchExchange, gql } from '@urql/core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
-import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { useGatewayOn } from '../support/gateway.js';
 import { ADD_CHALLENGE_HISTORY, INVALID_VARIABLES, NOT_FOUND_VARIABLES, SUCCESS_VARIABLES } from './operations.js';
 
 const ADD = gql(ADD_CHALLENGE_HISTORY);
 
-let sandbox: SandboxUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
-afterAll(() => close());
+const { upstream: sandbox, gw } = useGatewayOn(startSandboxUpstream);
 
 function urql(token: string): Client {
   return new Client({

@@ -7,11 +7,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { startSandboxUpstream } from '../../src/sandbox/index.js';
-import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { useGatewayOn } from '../support/gateway.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CURL = '/usr/bin/curl';
@@ -165,11 +163,7 @@ test('every relative link of the README and docs/ reaches a file, and a heading 
 });
 
 describe.skipIf(!existsSync(CURL))(`each README example, run with ${CURL} against the sandbox`, () => {
-  let sandbox: SandboxUpstream;
-  let gw: TestGateway;
-  let close: () => Promise<void>;
-  beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
-  afterAll(() => close());
+  const { upstream: sandbox, gw } = useGatewayOn(startSandboxUpstream);
 
   const outputs = new Map<string, string>();
   test.each(examples.map((example) => [example.name, example] as const))('%s', async (name, example) => {

@@ -2,19 +2,13 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
-import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { useGatewayOn } from '../support/gateway.js';
 
 const EXAMPLE = new URL('../../examples/add-challenge-history.ts', import.meta.url).pathname;
 
-let sandbox: SandboxUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
-afterAll(() => close());
+const { upstream: sandbox, gw } = useGatewayOn(startSandboxUpstream);
 
 async function runExample(args: string[], token: string = SANDBOX_TOKENS.manager): Promise<{ code: number; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE, ...args], {

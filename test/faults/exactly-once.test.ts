@@ -3,23 +3,16 @@
 // upstream created is reported to its client once, as a success or as an error with
 // outcomeUnknown: true; nothing is retried; refusals create nothing and say so.
 
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { expect, test } from 'vitest';
+import { useGatewayOn } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { RecordedRequest, ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
+import type { RecordedRequest, ScriptedResponse } from '../support/scriptable-upstream.js';
 import { ADD } from '../support/operations.js';
 
 const CLIENTS = 80;
 const TIMEOUT_MS = 1000; // roomy: a loaded 2-core machine must not turn normal answers into timeouts
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => {
-  ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) }));
-});
-afterAll(() => close());
+const { upstream, gw } = useGatewayOn(startScriptableUpstream, { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) });
 
 /** What the upstream does with the n-th POST: create the record, then answer in one of these ways. */
 const AFTER_CREATING: ScriptedResponse[] = [

@@ -3,11 +3,10 @@
 // range, wrong types), on Yoga's path, on the fast lane and inside a batch; a hostile 422 keeps
 // every key as a field error, within bounds that count what they leave out.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { useGatewayOn } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
+import type { ScriptedResponse } from '../support/scriptable-upstream.js';
 
 const RESULT = `__typename
   ... on AddChallengeHistorySuccess {
@@ -59,12 +58,8 @@ const HOSTILE: [name: string, id: number, body: string][] = [
 
 const hostileBody = (name: string) => HOSTILE.find(([n]) => n === name)![2];
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), { UPSTREAM_TIMEOUT_MS: '2000' })));
+const { upstream, gw } = useGatewayOn(startScriptableUpstream, { UPSTREAM_TIMEOUT_MS: '2000' });
 beforeEach(() => upstream.reset());
-afterAll(() => close());
 
 const json = (body: string): ScriptedResponse => ({ status: 201, body, headers: { 'content-type': 'application/json' } });
 

@@ -2,12 +2,11 @@
 // so every award the upstream recorded comes back as a success; a call that never reached a
 // socket (its connect never completed) ends by the deadline with its outcome known.
 
-import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { startGateway } from '../support/gateway.js';
+import { beforeEach, expect, test } from 'vitest';
+import { startGateway, useGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import { startStalledListener } from '../support/stalled-listener.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { StalledListener } from '../support/stalled-listener.js';
 import { ADD, addChallengeHistory } from '../support/operations.js';
 
@@ -18,20 +17,11 @@ const ANSWER_MS = 300;
 // waits behind 4 connections.
 const TIMEOUT_MS = 1000;
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({
-    upstreamUrl: upstream.url,
-    env: { UPSTREAM_CONNECTIONS: String(CONNECTIONS), UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) },
-  });
+const { upstream, gw } = useGatewayOn(startScriptableUpstream, {
+  UPSTREAM_CONNECTIONS: String(CONNECTIONS),
+  UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
 });
 beforeEach(() => upstream.reset());
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-});
 
 /**
  * CLIENTS concurrent awards through `target`; the upstream records each on arrival and answers

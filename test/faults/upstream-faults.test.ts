@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway, TEST_TOKEN } from '../support/gateway.js';
+import { startGateway, TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
@@ -15,25 +15,18 @@ const TIMEOUT_MS = 1000; // roomy: a loaded 2-core machine must not turn normal 
 const MAX_RESPONSE_BYTES = 64 * 1024;
 const FIFTY_MB = 50 * 1024 * 1024;
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
+const { upstream, gw } = useGatewayOn(startScriptableUpstream, {
+  UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+  UPSTREAM_MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES),
+});
 /** A second loopback server standing for "another host": it must never hear from the gateway. */
 let otherHost: { origin: string; hits: { url: string; authorization: string | undefined }[]; close(): Promise<void> };
 
 beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({
-    upstreamUrl: upstream.url,
-    env: { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_MAX_RESPONSE_BYTES: String(MAX_RESPONSE_BYTES) },
-  });
   otherHost = await startOtherHost();
 });
 beforeEach(() => upstream.reset());
-afterAll(async () => {
-  await gw.close();
-  await upstream.close();
-  await otherHost.close();
-});
+afterAll(() => otherHost.close());
 
 async function startOtherHost(): Promise<typeof otherHost> {
   const hits: { url: string; authorization: string | undefined }[] = [];

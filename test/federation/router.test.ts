@@ -10,10 +10,8 @@ import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
 import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { compositionHasErrors } from '@theguild/federation-composition';
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { postGraphQL, startGateway, TEST_TOKEN } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { postGraphQL, TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
 import { challengeById, challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 import {
   ambassadorEmail,
   composeSupergraph,
@@ -42,16 +40,13 @@ const ADD = /* GraphQL */ `
 `;
 const INPUT = { points: 42, score: 12.5, challengeId: '3' };
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
+const { upstream, gw } = useGatewayOn(startScriptableUpstream);
 let leaderboard: LeaderboardSubgraph;
 let router: GatewayRuntime;
 let routerServer: Server;
 let routerUrl: URL;
 
 beforeAll(async () => {
-  upstream = await startScriptableUpstream();
-  gw = await startGateway({ upstreamUrl: upstream.url });
   leaderboard = await startLeaderboardSubgraph();
   const composed = composeSupergraph({ challenges: gw.url.href, leaderboard: leaderboard.url.href });
   if (compositionHasErrors(composed)) throw new Error(composed.errors.map((e) => e.message).join('\n'));
@@ -83,8 +78,6 @@ afterAll(async () => {
   });
   await router.dispose();
   await leaderboard.close();
-  await gw.close();
-  await upstream.close();
 });
 
 const viaRouter = (query: string, variables?: Record<string, unknown>, options?: Parameters<typeof postGraphQL>[2]) =>

@@ -1,20 +1,14 @@
 // The two printed schemas: schema.graphql for clients, subgraph.graphql for routers.
 
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { printClientSchema, printSubgraphSchema } from '../../src/schema/print.js';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { useGatewayOn } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
 const committed = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
-afterAll(() => close());
+const { upstream, gw } = useGatewayOn(startScriptableUpstream);
 
 test('subgraph.graphql is what the Pothos code prints (run `npm run print-schema` after schema changes)', () => {
   expect(committed('subgraph.graphql')).toBe(printSubgraphSchema());

@@ -2,10 +2,9 @@
 // upstream received (how many GETs, with which token, how many at once) for _entities calls and
 // aliased challenge(id:) fields, and how each id's failure reaches the client.
 
-import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import { beforeEach, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
 import { challengeById, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
 
@@ -20,17 +19,11 @@ const ENTITIES = /* GraphQL */ `
 
 const CONCURRENCY = 2;
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => {
-  ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), { CHALLENGE_LOAD_CONCURRENCY: String(CONCURRENCY), UPSTREAM_TIMEOUT_MS: '1000' }));
-});
+const { upstream, gw } = useGatewayOn(startScriptableUpstream, { CHALLENGE_LOAD_CONCURRENCY: String(CONCURRENCY), UPSTREAM_TIMEOUT_MS: '1000' });
 beforeEach(() => {
   upstream.reset();
   upstream.respondWith(challengeById());
 });
-afterAll(() => close());
 
 const challenges = (...ids: (string | number)[]) => ids.map((id) => ({ __typename: 'Challenge', id: String(id) }));
 const getsOf = (up: ScriptableUpstream) => up.requests.filter((r) => r.method === 'GET').map((r) => r.url).sort();

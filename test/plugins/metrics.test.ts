@@ -1,20 +1,14 @@
 // Prometheus metrics at /metrics: GraphQL requests by root fields and outcome, upstream calls by status.
 
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { expect, test } from 'vitest';
+import { TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
 const MUTATION = `mutation ($id: ID!) {
   addChallengeHistory(ambassadorId: $id, input: { points: 1, score: 1 }) { __typename }
 }`;
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
-afterAll(() => close());
+const { upstream, gw } = useGatewayOn(startScriptableUpstream);
 
 test('counts and times requests by operation and outcome, and upstream calls by route template and status', async () => {
   upstream.queue({ status: 200, body: challengeHistoryBody() }, { status: 404 });

@@ -2,11 +2,9 @@
 // client can put in a response (an alias named `__typename` on a message); every refusal is
 // logged with its code and counted; probes (/health, /ready, /metrics) are neither.
 
-import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { beforeEach, expect, test } from 'vitest';
+import { useGatewayOn } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
 // On an AmbassadorNotFoundError, `__typename` here is its message ("Ambassador <id> does not exist.").
 const ALIASED = `mutation ($id: ID!) {
@@ -16,11 +14,7 @@ const ALIASED = `mutation ($id: ID!) {
   }
 }`;
 
-let running: { upstream: ScriptableUpstream; gw: TestGateway; close(): Promise<void> };
-beforeAll(async () => {
-  running = await startGatewayOn(startScriptableUpstream());
-});
-afterAll(() => running.close());
+const running = useGatewayOn(startScriptableUpstream);
 beforeEach(() => {
   running.upstream.reset();
   running.gw.logs.length = 0;

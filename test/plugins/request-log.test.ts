@@ -1,10 +1,8 @@
 // The one JSON log line per request, and the request id that ties client, gateway and upstream.
 
-import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { beforeEach, expect, test } from 'vitest';
+import { TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
 const MUTATION = `mutation Record($id: ID!) {
   addChallengeHistory(ambassadorId: $id, input: { points: 42, score: 12.5, challengeId: "3" }) {
@@ -13,11 +11,7 @@ const MUTATION = `mutation Record($id: ID!) {
   }
 }`;
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
-afterAll(() => close());
+const { upstream, gw } = useGatewayOn(startScriptableUpstream);
 beforeEach(() => {
   upstream.reset();
   gw.logs.length = 0;

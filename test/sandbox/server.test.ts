@@ -1,10 +1,8 @@
 // The sandbox upstream, through the gateway: what a newcomer sees after `npm start`.
 
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
-import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { useGatewayOn } from '../support/gateway.js';
 
 const ADD = /* GraphQL */ `
   mutation ($ambassadorId: ID!, $input: AddChallengeHistoryInput!) {
@@ -17,11 +15,7 @@ const ADD = /* GraphQL */ `
   }
 `;
 
-let sandbox: SandboxUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream: sandbox, gw, close } = await startGatewayOn(startSandboxUpstream())));
-afterAll(() => close());
+const { upstream: sandbox, gw } = useGatewayOn(startSandboxUpstream);
 
 const add = (variables: Record<string, unknown>, token: string = SANDBOX_TOKENS.manager) =>
   gw.graphql({ query: ADD, variables }, { token });

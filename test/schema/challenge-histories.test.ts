@@ -2,11 +2,10 @@
 // addChallengeHistory would have answered it (checked by asking the single field the same thing),
 // the upstream must see one POST per valid item and never more than BATCH_CONCURRENCY at once.
 
-import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { beforeEach, expect, test } from 'vitest';
+import { useGatewayOn } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { Responder, ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
+import type { Responder, ScriptedResponse } from '../support/scriptable-upstream.js';
 
 const RESULT_SELECTION = /* GraphQL */ `
   __typename
@@ -41,9 +40,6 @@ const scriptedByAmbassador =
 
 const item = (ambassadorId: string) => ({ ambassadorId, input: { points: 42, score: 12.5 } });
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
 const ENV = {
   UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
   BATCH_CONCURRENCY: String(CONCURRENCY),
@@ -51,12 +47,11 @@ const ENV = {
   // Above BATCH_MAX_ITEMS (its default), so a field's own item bound is what refuses MAX_ITEMS + 1.
   MAX_UPSTREAM_CALLS_PER_REQUEST: String(MAX_ITEMS * 2),
 };
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), ENV)));
+const { upstream, gw } = useGatewayOn(startScriptableUpstream, ENV);
 beforeEach(() => {
   upstream.reset();
   upstream.respondWith(scriptedByAmbassador());
 });
-afterAll(() => close());
 
 test('each item answers, in order, exactly what addChallengeHistory answers for it; failures are null with their own error', async () => {
   const ids = ['1', '2', '3', '4', '5', 'not-an-id', '6'];

@@ -1,11 +1,10 @@
 // addChallengeHistory end to end: the gateway on a real socket, talking to the scriptable
 // upstream on loopback. Asserts on what the upstream received and what the client got.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway, startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { startGateway, TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
+import type { ScriptedResponse } from '../support/scriptable-upstream.js';
 
 const FULL_SELECTION = /* GraphQL */ `
   mutation Add($ambassadorId: ID!, $input: AddChallengeHistoryInput!) {
@@ -49,14 +48,8 @@ const TYPENAME_ONLY = /* GraphQL */ `
 
 const VALID_INPUT = { points: 42, score: 12.5, message: 'well done', challengeId: '3' };
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => {
-  ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), { UPSTREAM_TIMEOUT_MS: '1000' }));
-});
+const { upstream, gw } = useGatewayOn(startScriptableUpstream, { UPSTREAM_TIMEOUT_MS: '1000' });
 beforeEach(() => upstream.reset());
-afterAll(() => close());
 
 function add(variables: { ambassadorId: string; input: Record<string, unknown> }, options?: { token?: string | null }) {
   return gw.graphql({ query: FULL_SELECTION, variables }, options);

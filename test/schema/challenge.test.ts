@@ -1,10 +1,9 @@
 // Query.challenge end to end against the scriptable upstream.
 
-import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { beforeEach, expect, test } from 'vitest';
+import { TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
+import type { ScriptedResponse } from '../support/scriptable-upstream.js';
 
 const CHALLENGE = {
   id: 5,
@@ -34,15 +33,11 @@ const QUERY = /* GraphQL */ `
   }
 `;
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
+const { upstream, gw } = useGatewayOn(startScriptableUpstream);
 beforeEach(() => {
   upstream.reset();
   upstream.respondWith({ status: 200, body: CHALLENGE });
 });
-afterAll(() => close());
 
 test('reads GET /manager/challenges/{id} with the caller token and exposes every field', async () => {
   const res = await gw.graphql({ query: QUERY, variables: { id: '5' } });

@@ -3,22 +3,17 @@
 // reaches a log line, an error or a metric, whatever happens to the request.
 
 import { Client, fetchExchange, gql } from '@urql/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway, startGatewayOn } from '../support/gateway.js';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { startGateway, useGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 import { ADD, VALID_INPUT, addChallengeHistory } from '../support/operations.js';
 
 const MARKER_TOKEN = 'csrf-leak-marker-token-31f0a';
 const OPERATION = JSON.stringify({ query: ADD, variables: { ambassadorId: '7', input: VALID_INPUT } });
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
+const { upstream, gw } = useGatewayOn(startScriptableUpstream);
 beforeEach(() => upstream.reset());
-afterAll(() => close());
 
 /** A GET carrying an operation; `token: null` sends no Authorization header. */
 function getOperation(query: string, headers: Record<string, string>, token: string | null = MARKER_TOKEN) {

@@ -4,16 +4,11 @@
 
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startGateway, startGatewayOn } from '../support/gateway.js';
+import { startGateway, useGatewayOn } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
-afterAll(() => close());
+const { upstream, gw } = useGatewayOn(startScriptableUpstream);
 
 /** A request sent with its target and Host exactly as given (fetch would normalise both). */
 function rawGet(url: URL, path: string, host = url.host): Promise<{ status: number; body: string }> {

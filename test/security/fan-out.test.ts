@@ -9,31 +9,23 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway, startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { startGateway, TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
 import { challengeById, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
 const BUDGET = 50;
 const CONCURRENCY = 3;
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => {
-  ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream(), {
-    BATCH_MAX_ITEMS: String(BUDGET),
-    BATCH_CONCURRENCY: String(CONCURRENCY),
-    CHALLENGE_LOAD_CONCURRENCY: String(CONCURRENCY),
-    UPSTREAM_TIMEOUT_MS: '2000',
-  }));
+const { upstream, gw } = useGatewayOn(startScriptableUpstream, {
+  BATCH_MAX_ITEMS: String(BUDGET),
+  BATCH_CONCURRENCY: String(CONCURRENCY),
+  CHALLENGE_LOAD_CONCURRENCY: String(CONCURRENCY),
+  UPSTREAM_TIMEOUT_MS: '2000',
 });
 beforeEach(() => {
   upstream.reset();
   upstream.respondWith(challengeById());
 });
-afterAll(() => close());
 
 const RESULT = '__typename ... on ValidationError { message }';
 /** `fields` aliased addChallengeHistories sharing the one $items variable. */

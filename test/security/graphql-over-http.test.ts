@@ -2,10 +2,9 @@
 // no MUST fails, and every SHOULD or MAY it fails is a deliberate choice listed here (and in the
 // docs): a new failure, or a listed one that no longer fails, breaks this test.
 
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { auditServer } from 'graphql-http';
-import { startGatewayOn } from '../support/gateway.js';
-import type { TestGateway } from '../support/gateway.js';
+import { useGatewayOn } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 
 /** Audit id -> why the gateway deliberately does not do what it checks. */
@@ -15,10 +14,7 @@ const DELIBERATE: Record<string, string> = {
   '6A70': 'MAY allow JSON {variables} in GETs (application/json): same CSRF rule for GETs without a preflight-forcing header',
 };
 
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ gw, close } = await startGatewayOn(startScriptableUpstream())));
-afterAll(() => close());
+const { gw } = useGatewayOn(startScriptableUpstream);
 
 test('graphql-http server audit: no MUST failure; only the listed SHOULD/MAY choices fail', async () => {
   const results = await auditServer({ url: gw.url.href });

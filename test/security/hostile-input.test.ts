@@ -2,19 +2,14 @@
 // requests, operation bounds, introspection and suggestions. Every refusal is a clear 4xx or
 // coded error, happens before any upstream call, and leaves the gateway serving.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGateway, startGatewayOn, TEST_TOKEN } from '../support/gateway.js';
-import type { GraphQLResponse, TestGateway } from '../support/gateway.js';
+import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+import { startGateway, TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
+import type { GraphQLResponse } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 import { ADD, VALID_INPUT } from '../support/operations.js';
 
-let upstream: ScriptableUpstream;
-let gw: TestGateway;
-let close: () => Promise<void>;
-beforeAll(async () => ({ upstream, gw, close } = await startGatewayOn(startScriptableUpstream())));
+const { upstream, gw } = useGatewayOn(startScriptableUpstream);
 beforeEach(() => upstream.reset());
-afterAll(() => close());
 
 /** A mutation of `n` aliased addChallengeHistory fields. */
 function aliasedMutation(n: number): string {

@@ -1,5 +1,6 @@
 // Starts the real gateway in-process on an ephemeral loopback port, with its logs captured.
 
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { GatewayConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logging.js';
@@ -90,19 +91,43 @@ export async function postGraphQL(
   return { status: response.status, headers: response.headers, body };
 }
 
-/** Starts an upstream (the sandbox or the scriptable one) and a gateway in front of it; `close` stops both. */
-export async function startGatewayOn<U extends { url: URL; close(): Promise<void> }>(
-  upstreamStarting: Promise<U>,
+/**
+ * The suite's usual set-up: a beforeAll starts the upstream and a gateway in front of it, an
+ * afterAll (registered where this is called, so hooks keep their order) stops both. `upstream`
+ * and `gw` can be destructured at the top of a file and used as the objects themselves once
+ * the beforeAll has run; a read before that throws.
+ */
+export function useGatewayOn<U extends { url: URL; close(): Promise<void> }>(
+  startUpstream: () => Promise<U>,
   env: Record<string, string> = {},
-): Promise<{ upstream: U; gw: TestGateway; close(): Promise<void> }> {
-  const upstream = await upstreamStarting;
-  const gw = await startGateway({ upstreamUrl: upstream.url, env });
-  return {
-    upstream,
-    gw,
-    close: async () => {
-      await gw.close();
-      await upstream.close();
-    },
+): { upstream: U; gw: TestGateway } {
+  let upstream: U | undefined;
+  let gw: TestGateway | undefined;
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    gw = await startGateway({ upstreamUrl: upstream.url, env });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+  return { upstream: startedLater(() => upstream, 'upstream'), gw: startedLater(() => gw, 'gw') };
+}
+
+/** Stands for an object a beforeAll creates: every property access goes to it (methods bound to it). */
+function startedLater<T extends object>(current: () => T | undefined, name: string): T {
+  const started = (): T => {
+    const target = current();
+    if (target === undefined) throw new Error(`${name} is used before the beforeAll that starts it has run`);
+    return target;
   };
+  return new Proxy({} as T, {
+    get(_, key) {
+      const target = started();
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+    set: (_, key, value) => Reflect.set(started(), key, value),
+    has: (_, key) => Reflect.has(started(), key),
+  });
 }
