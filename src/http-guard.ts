@@ -8,11 +8,9 @@ import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HttpLimits } from './config.js';
-import type { Logger } from './logging.js';
 import { refusalBody } from './plugins/refusal.js';
 import type { Refusal } from './plugins/refusal.js';
-import { logRequest } from './plugins/request-log.js';
-import type { GatewayMetrics } from './telemetry/metrics.js';
+import type { RequestObserver } from './telemetry/observers.js';
 import { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { nodeHeaders } from './telemetry/tracing.js';
 import { ErrorCode } from './errors/registry.js';
@@ -112,8 +110,8 @@ export interface HttpGuardOptions {
   inflightBodies: InflightBodies;
   /** Refuse any Host that is not a loopback name (the sandbox: its GraphiQL page holds a token). */
   loopbackHostsOnly: boolean;
-  logger: Logger;
-  metrics: GatewayMetrics;
+  /** The request observers (telemetry/observers.ts, run as one): a refusal is logged and counted like any request. */
+  observe: Required<RequestObserver>;
 }
 
 /**
@@ -149,22 +147,25 @@ export function withHttpGuard(options: HttpGuardOptions, handler: NodeHandler): 
   };
 }
 
-function refuser({ logger, metrics }: Pick<HttpGuardOptions, 'logger' | 'metrics'>) {
+function refuser({ observe }: Pick<HttpGuardOptions, 'observe'>) {
   return (req: IncomingMessage, res: ServerResponse, { status, code, message, headers = {} }: Refusal): void => {
-    const telemetry = new RequestTelemetry(nodeHeaders(req.headers));
+    const method = req.method ?? 'GET';
+    const requestHeaders = nodeHeaders(req.headers);
+    const telemetry = new RequestTelemetry(requestHeaders);
+    observe.onStart(telemetry, { method, headers: requestHeaders });
     telemetry.errorCode = code;
     const body = refusalBody(code, message);
     // A body left unread is not read: the connection closes after the answer.
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    res.writeHead(status, {
+    const responseHeaders: Record<string, string> = {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(body)),
-      'x-request-id': telemetry.id,
       ...(hasBody ? { connection: 'close' } : {}),
       ...headers,
-    });
+    };
+    const path = (req.url ?? '/').split('?')[0]!.slice(0, 256);
+    observe.onEnd(telemetry, { method, path, status, setHeader: (name, value) => (responseHeaders[name] = value) });
+    res.writeHead(status, responseHeaders);
     res.end(body);
-    logRequest(logger, telemetry, req.method ?? 'GET', (req.url ?? '/').split('?')[0]!.slice(0, 256), status);
-    metrics.observeRequest(telemetry);
   };
 }

@@ -33,6 +33,7 @@ import { requestSpans } from './plugins/tracing.js';
 import { useUpstreamBudget } from './plugins/upstream-budget.js';
 import { subgraphSchema } from './schema/index.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
+import { runObservers } from './telemetry/observers.js';
 import type { RequestObserver } from './telemetry/observers.js';
 import { telemetryOf } from './telemetry/request-telemetry.js';
 import type { RequestTelemetry } from './telemetry/request-telemetry.js';
@@ -188,8 +189,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
       inflightBodies,
       loopbackHostsOnly: options.loopbackHostsOnly ?? false,
-      logger,
-      metrics,
+      observe: runObservers(observers),
     },
     fastLane.handler,
   );

@@ -18,8 +18,8 @@ export function requestLog(logger: Logger): RequestObserver {
   return { onEnd: (telemetry, { method, path, status }) => logRequest(logger, telemetry, method, path, status) };
 }
 
-/** The request's log line (the node:http guard, http-guard.ts, writes its refusals' through here too). */
-export function logRequest(logger: Logger, t: RequestTelemetry, method: string, path: string, status: number): void {
+/** The request's log line. */
+function logRequest(logger: Logger, t: RequestTelemetry, method: string, path: string, status: number): void {
   logger.info('request', {
     requestId: t.id,
     traceId: t.span?.spanContext().traceId ?? t.upstreamHeaders.traceparent?.slice(3, 35) ?? null,
