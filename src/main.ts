@@ -2,6 +2,8 @@
 // set (never in production), then serves the gateway until SIGTERM/SIGINT.
 // stdout carries only the JSON log lines; what this file says to a person goes to stderr.
 
+// First: V8's heap settings apply before the other modules load.
+import './heap-tuning.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { createGateway } from './server.js';

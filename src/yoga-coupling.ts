@@ -31,17 +31,25 @@ export interface CapturedAnswer {
   body: string;
 }
 
+// processRegularResult builds its Response synchronously: one stand-in class, defined once,
+// hands what it was given to the caller through `captured`.
+let captured: CapturedAnswer | undefined;
+class CapturedResponse {
+  constructor(body: string, init: { status: number; headers: Record<string, string> }) {
+    const answer: CapturedAnswer = { status: init.status, headers: { 'content-type': init.headers['Content-Type']! }, body };
+    for (const name in init.headers) if (name !== 'Content-Type') answer.headers[name] = init.headers[name]!;
+    captured = answer;
+  }
+}
+const CAPTURING_FETCH_API = { Response: CapturedResponse } as unknown as Parameters<typeof processRegularResult>[1];
+
 /** Runs Yoga's own JSON result processor, keeping what it would put in a Response. */
 export function captureRegularResult(result: ExecutionResult, mediaType: string): CapturedAnswer {
-  let captured: CapturedAnswer | undefined;
-  class CapturedResponse {
-    constructor(body: string, init: { status: number; headers: Record<string, string> }) {
-      captured = { status: init.status, headers: { 'content-type': init.headers['Content-Type']! }, body };
-      for (const [name, value] of Object.entries(init.headers)) if (name !== 'Content-Type') captured.headers[name] = value;
-    }
-  }
-  processRegularResult(result, { Response: CapturedResponse } as unknown as Parameters<typeof processRegularResult>[1], mediaType);
-  return captured!;
+  captured = undefined;
+  processRegularResult(result, CAPTURING_FETCH_API, mediaType);
+  const answer = captured!;
+  captured = undefined;
+  return answer;
 }
 
 /**

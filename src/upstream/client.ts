@@ -8,7 +8,7 @@
 // most queueTimeoutMs; a call still waiting then is not sent, its outcome known. Once it has a
 // connection, the deadline (timeoutMs) covers the TCP connect, writing the request and reading
 // the whole answer. Whether the request was written to a socket is observed from the pool
-// itself (watchWrite), so a call that ends before that is never "may have been processed".
+// itself (the dispatch handler's onRequestStart), so a call that ends before that is never "may have been processed".
 
 import { STATUS_CODES } from 'node:http';
 import { Pool, errors as undiciErrors } from 'undici';
@@ -56,28 +56,8 @@ interface CallProgress {
 
 const NOT_JSON = Symbol('not-json');
 
-/** The deadline passed before the request was written (the connect did not complete in time). */
-class NotWrittenByDeadline extends Error {}
-
-/**
- * An interceptor that tells `onWritten` when the pool writes the request to a socket: the pool
- * calls onRequestStart on a connected socket right before the write, unless the request is
- * aborted there.
- */
-function watchWrite(onWritten: () => void): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (options, handler) =>
-    dispatch(options, {
-      onRequestStart(controller, context) {
-        handler.onRequestStart?.(controller, context);
-        if (!controller.aborted) onWritten();
-      },
-      onRequestUpgrade: (...args) => handler.onRequestUpgrade?.(...args),
-      onResponseStart: (...args) => handler.onResponseStart?.(...args),
-      onResponseData: (...args) => handler.onResponseData?.(...args),
-      onResponseEnd: (...args) => handler.onResponseEnd?.(...args),
-      onResponseError: (...args) => handler.onResponseError?.(...args),
-    });
-}
+/** The call's deadline passed: before the request was written (the connect did not complete in time) or after. */
+class DeadlinePassed extends Error {}
 
 // undici's own timeouts. Its connect timeout is the deadline too (see the pool's options), so it
 // may end a stalled connect a moment before the deadline's timer does: the same failure.
@@ -169,7 +149,7 @@ export class UpstreamClient {
     const started = performance.now();
     const progress: CallProgress = { status: null, written: false, timedOut: false };
     const callObserver = call.recorder?.upstreamCallStarted();
-    const request: Dispatcher.RequestOptions = {
+    const request: Dispatcher.DispatchOptions = {
       method,
       path: this.basePath + path,
       headers: {
@@ -201,59 +181,71 @@ export class UpstreamClient {
     return Math.min(this.queueTimeoutMs, call.answerBy - this.options.timeoutMs - now);
   }
 
-  /** One request on a free connection, under the deadline; the slot is released when the pool is done with it. */
-  private exchange(request: Dispatcher.RequestOptions, progress: CallProgress, release: () => void): Promise<RawResponse> {
-    const deadline = new AbortController();
-    const timer = setTimeout(() => {
-      progress.timedOut = true;
-      deadline.abort();
-    }, this.options.timeoutMs);
-    const watched = this.pool.compose(watchWrite(() => (progress.written = true)));
-    const answered = (async () => {
-      const response = await watched.request({ ...request, signal: deadline.signal });
-      progress.status = response.statusCode;
-      const json = await this.readJson(response, request.method);
-      return { status: response.statusCode, statusText: STATUS_CODES[response.statusCode] ?? '', headers: response.headers, body: json };
-    })().finally(() => {
-      clearTimeout(timer);
-      release();
-    });
-    // A request still unwritten at the deadline is answered now, as not sent: the pool only
-    // notices the abort once the connect ends (by its connect timeout, the same deadline).
-    const unwrittenAtDeadline = new Promise<never>((_resolve, reject) => {
-      deadline.signal.addEventListener('abort', () => {
-        if (!progress.written) reject(new NotWrittenByDeadline());
-      });
-    });
-    answered.catch(() => {}); // its failure is reported through the race below, or not at all
-    return Promise.race([answered, unwrittenAtDeadline]);
-  }
-
-  /** Reads at most maxResponseBytes, then parses JSON (depth-bounded); a non-JSON body becomes NOT_JSON. */
-  private async readJson(response: Dispatcher.ResponseData, method: string): Promise<unknown> {
+  /**
+   * One request on a free connection, under the deadline; the slot is released when the pool is
+   * done with it. A raw dispatch handler rather than undici's request(): it sees the write
+   * happen (onRequestStart on a connected socket, right before the write), collects the body
+   * without a stream and enforces maxResponseBytes as the bytes arrive.
+   */
+  private exchange(request: Dispatcher.DispatchOptions, progress: CallProgress, release: () => void): Promise<RawResponse> {
     const limit = this.options.maxResponseBytes;
-    const declared = Number(response.headers['content-length']);
-    const tooLarge = () => {
-      response.body.destroy(); // stop reading: the rest of an oversized body is never pulled
-      return new UpstreamError('bad_response', `upstream body exceeds ${limit} bytes`, {
-        status: response.statusCode,
-        requestMayHaveBeenProcessed: method !== 'GET',
-      });
-    };
-    if (Number.isFinite(declared) && declared > limit) throw tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw tooLarge();
-      chunks.push(chunk as Buffer);
-    }
-    if (size === 0) return NOT_JSON;
-    try {
-      return parseJsonBounded(Buffer.concat(chunks, size));
-    } catch {
-      return NOT_JSON;
-    }
+    const mayHaveBeenProcessed = request.method !== 'GET';
+    return new Promise<RawResponse>((resolve, reject) => {
+      let controller: Dispatcher.DispatchController | null = null;
+      let abortReason: Error | null = null;
+      let headers: RawResponse['headers'] = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        release();
+      };
+      const abort = (reason: Error) => {
+        abortReason ??= reason;
+        controller?.abort(reason);
+      };
+      const tooLarge = () =>
+        new UpstreamError('bad_response', `upstream body exceeds ${limit} bytes`, { status: progress.status, requestMayHaveBeenProcessed: mayHaveBeenProcessed });
+      const timer = setTimeout(() => {
+        progress.timedOut = true;
+        // A request still unwritten at the deadline is answered now, as not sent: the pool only
+        // notices the abort once the connect ends (by its connect timeout, the same deadline).
+        const passed = new DeadlinePassed();
+        if (!progress.written) reject(passed);
+        abort(passed);
+      }, this.options.timeoutMs);
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(started) {
+          controller = started;
+          if (abortReason) started.abort(abortReason);
+          else progress.written = true;
+        },
+        onResponseStart(_controller, statusCode, responseHeaders) {
+          progress.status = statusCode;
+          headers = responseHeaders as RawResponse['headers'];
+          const declared = Number(headers['content-length']);
+          if (Number.isFinite(declared) && declared > limit) abort(tooLarge());
+        },
+        onResponseData(_controller, chunk) {
+          size += chunk.length;
+          if (size > limit) abort(tooLarge()); // stop reading: the rest of an oversized body is never pulled
+          else chunks.push(chunk);
+        },
+        onResponseEnd() {
+          finish();
+          const status = progress.status!;
+          resolve({ status, statusText: STATUS_CODES[status] ?? '', headers, body: parseBody(chunks, size) });
+        },
+        onResponseError(_controller, error) {
+          finish();
+          reject(error);
+        },
+      };
+      this.pool.dispatch(request, handler);
+    });
   }
 
   /**
@@ -278,5 +270,15 @@ export class UpstreamClient {
   private notify(info: UpstreamResponseInfo, callObserver: UpstreamCallObserver | undefined): void {
     callObserver?.upstreamResponded(info);
     for (const observer of this.observers) observer(info);
+  }
+}
+
+/** The body as JSON (depth-bounded), or NOT_JSON when empty or not JSON. */
+function parseBody(chunks: Buffer[], size: number): unknown {
+  if (size === 0) return NOT_JSON;
+  try {
+    return parseJsonBounded(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  } catch {
+    return NOT_JSON;
   }
 }

@@ -12,6 +12,7 @@ const BACKSLASH = 0x5c;
 const isOpener = (byte: number) => byte === 0x5b || byte === 0x7b; // [ {
 const isCloser = (byte: number) => byte === 0x5d || byte === 0x7d; // ] }
 const NULL = Buffer.from('null');
+const OPENERS = [0x5b, 0x7b];
 
 /** JSON.parse of `bytes` (UTF-8) with every value deeper than `maxDepth` read as null; throws on invalid JSON. */
 export function parseJsonBounded(bytes: Buffer, maxDepth: number = MAX_PARSE_DEPTH): unknown {
@@ -23,6 +24,9 @@ export function parseJsonBounded(bytes: Buffer, maxDepth: number = MAX_PARSE_DEP
  * Structural characters are ASCII, so a byte scan is exact for UTF-8; strings are skipped whole.
  */
 function capDepth(bytes: Buffer, maxDepth: number): Buffer {
+  // Nesting never exceeds the number of openers: a body with few of them (every real answer)
+  // needs no byte-by-byte scan, and counting them is a native search.
+  if (openersAtMost(bytes, maxDepth)) return bytes;
   const kept: Buffer[] = [];
   let copiedUpTo = 0;
   let depth = 0;
@@ -43,6 +47,15 @@ function capDepth(bytes: Buffer, maxDepth: number): Buffer {
   if (kept.length === 0) return bytes;
   kept.push(bytes.subarray(copiedUpTo));
   return Buffer.concat(kept);
+}
+
+/** Whether `bytes` holds at most `max` `[` and `{` bytes in all, strings included. */
+function openersAtMost(bytes: Buffer, max: number): boolean {
+  let count = 0;
+  for (const opener of OPENERS) {
+    for (let i = bytes.indexOf(opener); i !== -1; i = bytes.indexOf(opener, i + 1)) if (++count > max) return false;
+  }
+  return true;
 }
 
 /** Index of the quote closing the string that opens at `start` (the last index if unterminated). */
