@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const floor = startProcess('bench/peers/floor.js', { ...common, PORT: String(floorPort) });
   const gateway = startGatewayProcess(gatewayPort, upstreamUrl);
   const apollo = startProcess('bench/peers/apollo.js', { ...common, PORT: String(apolloPort) });
-  // BENCH_BASELINE_MAIN=<another build's src/main.js> adds that gateway as a target: before/after in one run.
+  // BENCH_BASELINE_MAIN=<another build's gateway.mjs, under dist/> adds that gateway as a target: before/after in one run.
   const baselineMain = process.env.BENCH_BASELINE_MAIN;
   const baselinePort = await freePort();
   // BENCH_BASELINE_NODE_ARGS="--max-semi-space-size=4" gives it node flags (with the same build: a V8 flag's effect).
@@ -280,7 +280,7 @@ function printStartupTable(rows: StartupRow[]): void {
   for (const r of rows) console.log(`| ${r.target} | ${r.medianMs} | ${round2(r.medianMs / apollo)} | ${r.ms.join(', ')} |`);
 }
 
-function startGatewayProcess(port: number, upstreamUrl: string, main = 'src/main.js', env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
+function startGatewayProcess(port: number, upstreamUrl: string, main = 'gateway.mjs', env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
   return startProcess(
     main,
     {

@@ -67,7 +67,7 @@ export async function startupBench(dist: URL, env: Record<string, string>): Prom
   const node = (script: string) => (port: number) =>
     spawn(process.execPath, [new URL(script, dist).pathname], { env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: 'ignore', detached: true });
   const launches: Launch[] = [
-    { target: 'gateway', command: 'node dist/src/main.js', spawn: node('src/main.js'), serving: (s) => s === 200 },
+    { target: 'gateway', command: 'node dist/gateway.mjs', spawn: node('gateway.mjs'), serving: (s) => s === 200 },
     {
       target: 'npm start',
       command: 'npm start',

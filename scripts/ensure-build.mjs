@@ -1,8 +1,9 @@
 // Keeps dist/ in step with src/ without compiling on every start. `npm ci` runs it once
-// (`prepare`), `npm start` runs it before the gateway (`prestart`): it compiles only when an
-// output is missing or older than its source (or a tsconfig changed), so a source change never
-// runs stale code and an unchanged checkout starts at once. Plain JavaScript: it runs where
-// only production dependencies are installed.
+// (`prepare`), `npm start` runs it before the gateway (`prestart`): it builds (tsc, then the
+// bundle `npm start` runs: scripts/bundle.mjs) only when an output is missing or older than its
+// source (or a tsconfig or the bundle script changed), so a source change never runs stale code
+// and an unchanged checkout starts at once. Plain JavaScript: it runs where only production
+// dependencies are installed.
 //
 //   node scripts/ensure-build.mjs              build if needed; exit 1 if it cannot
 //   node scripts/ensure-build.mjs --at-install the same, but without TypeScript installed
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const atInstall = process.argv.includes('--at-install');
-const CONFIGS = ['tsconfig.json', 'tsconfig.build.json'];
+const BUILD_INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'scripts/bundle.mjs'];
 // Source extension -> what tsc writes for it under dist/ (a JSON file only when a module imports it).
 const OUTPUT_EXTENSION = { '.ts': '.js', '.json': '.json' };
 
@@ -32,11 +33,12 @@ function* sourcesIn(dir) {
 
 /** Why dist/ must be rebuilt, or null when every output is newer than its source. */
 function staleReason() {
-  const entry = join(root, 'dist/src/main.js');
-  const built = mtimeOf(entry);
+  // What npm start runs, made last: every other output is older.
+  const built = mtimeOf(join(root, 'dist/gateway.mjs'));
   if (built === undefined) return 'dist/ has no build yet';
-  const config = CONFIGS.find((name) => mtimeOf(join(root, name)) > built);
-  if (config) return `${config} changed since the last build`;
+  const input = BUILD_INPUTS.find((name) => mtimeOf(join(root, name)) > built);
+  if (input) return `${input} changed since the last build`;
+  if (mtimeOf(join(root, 'dist/src/main.js')) > built) return 'dist/src/ changed since the last bundle';
   for (const source of sourcesIn(join(root, 'src'))) {
     const ext = source.endsWith('.ts') ? '.ts' : '.json';
     const output = join(root, 'dist', relative(root, source).slice(0, -ext.length) + OUTPUT_EXTENSION[ext]);
@@ -53,18 +55,32 @@ function fail(message) {
 
 const reason = staleReason();
 if (reason) {
-  let tsc;
-  try {
-    tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
-  } catch {
+  // The build's tools, both dev dependencies: the first one missing is named.
+  const tools = [
+    ['TypeScript', 'typescript/bin/tsc'],
+    ['esbuild', 'esbuild'],
+  ];
+  const resolve = createRequire(join(root, 'package.json')).resolve;
+  const missing = tools.find(([, module]) => {
+    try {
+      resolve(module);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing) {
     if (atInstall) {
-      console.error('Not building dist/: TypeScript (a dev dependency) is not installed here; run `npm run build` where it is.');
+      console.error(`Not building dist/: ${missing[0]} (a dev dependency) is not installed here; run \`npm run build\` where it is.`);
       process.exit(0);
     }
-    fail(`Cannot start: ${reason}, and TypeScript (a dev dependency) is not installed to build it; run \`npm run build\` where it is.`);
+    fail(`Cannot start: ${reason}, and ${missing[0]} (a dev dependency) is not installed to build it; run \`npm run build\` where it is.`);
   }
   console.error(`Building dist/ (${reason})...`);
   // tsc reports on stdout; the gateway's stdout carries only its JSON log lines.
-  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--noEmitOnError'], { cwd: root, stdio: ['ignore', 2, 2] });
-  if (result.status !== 0) fail('Cannot start: the TypeScript build failed (errors above); fix them or run `npm run dev`.');
+  const build = (args) => spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 2, 2] }).status === 0;
+  if (!build([resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noEmitOnError'])) {
+    fail('Cannot start: the TypeScript build failed (errors above); fix them or run `npm run dev`.');
+  }
+  if (!build([join(root, 'scripts/bundle.mjs')])) fail('Cannot start: bundling dist/gateway.mjs failed (errors above).');
 }

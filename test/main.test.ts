@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
+import { startScriptableUpstream } from './support/scriptable-upstream.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ENTRY = join(ROOT, 'src/main.ts');
@@ -114,7 +115,7 @@ function checkout({ withTypeScript }: { withTypeScript: boolean }) {
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'scripts'));
   mkdirSync(join(dir, 'src'));
-  for (const file of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/ensure-build.mjs']) copyFileSync(join(ROOT, file), join(dir, file));
+  for (const file of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/ensure-build.mjs', 'scripts/bundle.mjs']) copyFileSync(join(ROOT, file), join(dir, file));
   if (withTypeScript) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const writeMain = (text: string, mtime: Date) => {
     writeFileSync(join(dir, 'src/main.ts'), `console.log('${text}');\n`);
@@ -125,7 +126,7 @@ function checkout({ withTypeScript }: { withTypeScript: boolean }) {
     const result = spawnSync(process.execPath, [join(dir, 'scripts/ensure-build.mjs'), ...args], { encoding: 'utf8' });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr.split('\n').filter((line) => line !== '') };
   };
-  const start = () => spawnSync(process.execPath, [join(dir, 'dist/src/main.js')], { encoding: 'utf8' }).stdout.trim();
+  const start = () => spawnSync(process.execPath, [join(dir, 'dist/gateway.mjs')], { encoding: 'utf8' }).stdout.trim();
   return { writeMain, run, start };
 }
 
@@ -153,3 +154,55 @@ test('the build runs when dist/ is missing or older than a source, and not other
   expect(repo.run()).toMatchObject({ code: 0, stderr: ['Building dist/ (src/main.ts changed since the last build)...'] });
   expect(repo.start()).toBe('v2');
 }, 90_000); // two real tsc runs: slow on a loaded two-core machine
+
+test('the bundle npm start runs (dist/gateway.mjs) serves both paths and GraphiQL from its external assets', async () => {
+  // What CI's `npm ci` built; rebuilt here first when a source changed since.
+  const built = spawnSync(process.execPath, [join(ROOT, 'scripts/ensure-build.mjs')], { encoding: 'utf8' });
+  expect(built.status, built.stderr).toBe(0);
+  const upstream = await startScriptableUpstream();
+  onTestFinished(() => upstream.close());
+  const child = spawn(process.execPath, [join(ROOT, 'dist/gateway.mjs')], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', UPSTREAM_URL: upstream.url.href, GRAPHIQL: 'true', HOST: '127.0.0.1', PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  try {
+    const [, url] = await waitFor(() => /listening on (http:\/\/\S+)/.exec(stderr));
+    const graphql = new URL(url!);
+    const award = () =>
+      fetch(graphql, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer bundle-token' },
+        body: JSON.stringify({
+          query: 'mutation ($input: AddChallengeHistoryInput!) { addChallengeHistory(ambassadorId: "7", input: $input) { __typename ... on AddChallengeHistorySuccess { challengeHistory { id points } } } }',
+          variables: { input: { points: 42, score: 12.5, message: 'well done', challengeId: '3' } },
+        }),
+      }).then((response) => response.json() as Promise<unknown>);
+    const expected = { data: { addChallengeHistory: { __typename: 'AddChallengeHistorySuccess', challengeHistory: { id: '42', points: 42 } } } };
+    // The first is Yoga's (it admits the document), the second the fast lane's.
+    const first = await award();
+    expect(first, JSON.stringify(first)).toEqual(expected);
+    expect(await award()).toEqual(expected);
+    expect(upstream.requests.map((r) => [r.method, r.url, r.headers.authorization, r.json])).toEqual(
+      Array(2).fill(['POST', '/api/v2/manager/ambassadors/7/challenge-histories', 'Bearer bundle-token', { points: 42, score: 12.5, message: 'well done', challenge_id: 3 }]),
+    );
+    const metrics = await (await fetch(new URL('/metrics', graphql))).text();
+    expect(metrics).toMatch(/^gateway_fast_lane_requests_total 1$/m);
+
+    const page = await (await fetch(graphql, { headers: { accept: 'text/html' } })).text();
+    const script = /src="(\/graphiql\/[^"]+\/graphiql\.js)"/.exec(page)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(new URL(script!, graphql));
+    expect(asset.status).toBe(200);
+    expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const [code] = await once(child, 'exit');
+  expect(code).toBe(0);
+  const paths = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; fastLane?: boolean });
+  expect(paths.find((line) => line.msg === 'request paths')).toMatchObject({ fastLane: true });
+}, 120_000); // a stale dist/ is rebuilt first (tsc and the bundle)
