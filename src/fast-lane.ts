@@ -1,5 +1,5 @@
 // The fast lane: serves the common request — a POST /graphql of a JSON document Yoga has already
-// admitted — straight from node:http with graphql-js `execute`, skipping Yoga's Fetch-API
+// admitted — straight from node:http with graphql-js's execution (lane-executor.ts), skipping Yoga's Fetch-API
 // Request/Response adaptation and its hook chain (docs/performance.md). It decides nothing Yoga
 // decides: it serves only documents Yoga parsed and validated before (every bound included),
 // with the media type Yoga negotiated before for the same Accept header, masks errors with Yoga's
@@ -9,12 +9,13 @@
 // not coerce — goes to Yoga with the body it sent.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { execute, getOperationAST, getVariableValues } from 'graphql';
+import { getOperationAST, getVariableValues } from 'graphql';
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext } from './context.js';
 import { MAX_CACHED_DOCUMENT_LENGTH } from './document-cache.js';
 import type { NodeHandler } from './http-guard.js';
+import { laneExecutor } from './lane-executor.js';
 import { laneObservers, undeclaredPlugins } from './lane-safety.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logging.js';
@@ -116,6 +117,7 @@ async function laneStatus({ yoga, plugins }: FastLaneOptions): Promise<FastLaneS
 function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
   const { yoga, plugins, schema, admissions, contextOf, metrics } = options;
   const observe = runObservers(laneObservers(plugins));
+  const executor = laneExecutor(schema);
 
   const handOver = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     handOverBody(req, body);
@@ -140,12 +142,13 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
       // As on Yoga's path: the context first, then the operation's observers, then execution.
       const contextValue = contextOf(headers.get('authorization'), telemetry);
       observe.onOperation(telemetry, admitted.document, params.operationName ?? null);
-      const executed = await execute({
-        schema,
+      // graphql-js's answer, from a plan compiled once per document where it covers it (lane-executor.ts).
+      const executed = await executor.execute({
         document: admitted.document,
-        variableValues: params.variables,
         operationName: params.operationName,
         contextValue,
+        raw: params.variables,
+        coerced: variables.coerced,
       });
       result = executed.errors ? { ...executed, errors: executed.errors.map((error) => masking.maskError(error, masking.errorMessage)) } : executed;
     } catch (error) {
