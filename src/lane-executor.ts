@@ -28,6 +28,7 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  validateSchema,
   visit,
 } from 'graphql';
 import type {
@@ -90,6 +91,8 @@ export interface LaneExecutor {
     raw: Record<string, unknown> | null | undefined;
     coerced: Record<string, unknown>;
   }): ExecutionResult | Promise<ExecutionResult>;
+  /** Whether a plan completes this operation's clean answers (false: graphql-js executes all of it). */
+  covers(document: DocumentNode, operationName: string | null | undefined): boolean;
 }
 
 /** An executor for `schema`; null plans fall back to graphql-js `execute`, so it may always be used. */
@@ -106,6 +109,7 @@ export function laneExecutor(schema: GraphQLSchema): LaneExecutor {
   };
 
   return {
+    covers: (document, operationName) => planFor(document, operationName ?? null) !== null,
     execute({ document, operationName, contextValue, raw, coerced }) {
       const plan = planFor(document, operationName ?? null);
       const graphqlJs = (outcome?: Outcome) => {
@@ -310,12 +314,13 @@ function replaySchema(schema: GraphQLSchema): GraphQLSchema | null {
       replaced.set(root, new GraphQLObjectType({ ...rootConfig, fields }));
     }
     const swap = <T>(type: T) => ((replaced.get(type as GraphQLObjectType) as T | undefined) ?? type);
-    return new GraphQLSchema({
+    const replay = new GraphQLSchema({
       ...config,
       query: config.query && swap(config.query),
       mutation: config.mutation && swap(config.mutation),
       types: config.types.map(swap),
     });
+    return validateSchema(replay).length === 0 ? replay : null;
   } catch {
     return null;
   }

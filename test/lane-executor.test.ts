@@ -225,3 +225,13 @@ describe('the lane executor answers exactly as graphql-js execute', () => {
     expect({ rootCalls, nestedCalls }).toEqual({ rootCalls: 1, nestedCalls: 1 });
   });
 });
+
+test("the gateway's own schema gets plans: the bench's documents and a federation query are covered, conditional ones are not", async () => {
+  const { subgraphSchema: gatewaySchema } = await import('../src/schema/index.js');
+  const { DOCUMENT, SMALL_DOCUMENT } = await import('../bench/shared.js');
+  const gateway = laneExecutor(gatewaySchema);
+  expect(gateway.covers(parse(DOCUMENT), 'Add')).toBe(true);
+  expect(gateway.covers(parse(SMALL_DOCUMENT), 'AddSmall')).toBe(true);
+  expect(gateway.covers(parse('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Challenge { id } } }'), null)).toBe(true);
+  expect(gateway.covers(parse('query ($y: Boolean!) { challenge(id: "1") { id points @skip(if: $y) } }'), null)).toBe(false);
+});
