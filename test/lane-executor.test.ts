@@ -168,6 +168,7 @@ const cases: Case[] = [
   { name: 'a list of an interface at the root', root: () => [{ name: 'Ada', age: 3 }, { name: 'R2', serial: 2 }], document: '{ named { __typename name ... on Robot { serial } } }', clean: true },
   { name: 'two root fields (graphql-js executes it)', root: () => award(), document: '{ a: award(id: 1) { id } b: award(id: 2) { points } }' },
   { name: '@include (graphql-js executes it)', root: () => award(), document: 'query ($yes: Boolean!) { award(id: 1) { id points @include(if: $yes) } }', variables: { yes: false } },
+  { name: 'an alias named __proto__ (graphql-js executes it)', root: () => award(), document: 'mutation { give(points: 1) { ... on Award { __proto__: id constructor: points } } }' },
   { name: 'root __typename beside a field (graphql-js executes it)', root: () => award(), document: '{ __typename award(id: 1) { id } }' },
 ];
 
