@@ -173,8 +173,11 @@ function complete(run: Run, type: GraphQLOutputType, fieldNodes: ReadonlyArray<F
   if (isListType(type)) {
     if (!Array.isArray(value)) return NOT_CLEAN; // other iterables: graphql-js's own path
     const items = new Array<unknown>(value.length);
+    // Items' paths only where something below them reads one (not for leaves).
+    const itemPaths = completionNeedsInfo(type.ofType);
     for (let index = 0; index < value.length; index++) {
-      const item = complete(run, type.ofType, fieldNodes, info, { prev: path, key: index, typename: undefined }, value[index]);
+      const itemPath: Path = itemPaths ? { prev: path, key: index, typename: undefined } : path;
+      const item = complete(run, type.ofType, fieldNodes, info, itemPath, value[index]);
       if (item === NOT_CLEAN) return NOT_CLEAN;
       items[index] = item;
     }
@@ -206,15 +209,20 @@ function completeObject(run: Run, type: GraphQLObjectType, fieldNodes: ReadonlyA
   for (const { responseName, fieldNodes: subNodes, field, isTypename, needsInfo } of subfieldsOf(run.plan, type, fieldNodes)) {
     let value: unknown;
     let subInfo: GraphQLResolveInfo | null = null;
-    const subPath: Path = { prev: path, key: responseName, typename: type.name };
+    // A default-resolved leaf is completed without its path (nothing below it reads one).
+    let subPath = path;
     if (isTypename) {
       value = type.name;
     } else if (!field.resolve) {
       // graphql-js's default resolver, without the info it only needs for a function-valued property.
       value = typeof source === 'object' && source !== null ? (source as Record<string, unknown>)[field.name] : undefined;
       if (typeof value === 'function') return NOT_CLEAN;
-      if (needsInfo) subInfo = resolveInfo(run, field, subNodes, type, subPath);
+      if (needsInfo) {
+        subPath = { prev: path, key: responseName, typename: type.name };
+        subInfo = resolveInfo(run, field, subNodes, type, subPath);
+      }
     } else {
+      subPath = { prev: path, key: responseName, typename: type.name };
       subInfo = resolveInfo(run, field, subNodes, type, subPath);
       try {
         const args = field.args.length === 0 ? {} : getArgumentValues(field, subNodes[0]!, run.variableValues);
