@@ -28,6 +28,19 @@ export interface FlushableLogger extends Logger {
 const BUFFER_BYTES = 4096;
 const FLUSH_EVERY_MS = 250;
 
+// pino.stdTimeFunctions.isoTime's output, formatted once per millisecond rather than once per line
+// (under load several lines share a millisecond).
+let lastMillis = -1;
+let lastTime = '';
+function isoTimeOncePerMillisecond(): string {
+  const now = Date.now();
+  if (now !== lastMillis) {
+    lastMillis = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
+}
+
 let stdout: ReturnType<typeof pino.destination> | undefined;
 /** One asynchronous destination on fd 1 per process, whatever the number of loggers. */
 function stdoutDestination() {
@@ -43,7 +56,7 @@ export function createLogger({ level = 'info', write }: { level?: LogLevel; writ
       // The fields this gateway has always written: time (ISO 8601), level (its name), msg.
       base: undefined,
       messageKey: 'msg',
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeOncePerMillisecond,
       formatters: { level: (label) => ({ level: label }) },
       // Fields are written as JSON.stringify writes them: no stack from pino's `err` serializer.
       serializers: { err: (value: unknown) => value },
