@@ -84,7 +84,11 @@ export async function checkYogaCoupling(yoga: AnyYoga): Promise<string[]> {
   return problems;
 }
 
-/** What @whatwg-node/server (the copy graphql-yoga uses) reads from a request whose body was handed over. */
+/**
+ * What @whatwg-node/server (the copy graphql-yoga uses) reads from a request whose body was handed
+ * over. From dist/gateway.mjs this loads the node_modules copy the bundle was built from, the same
+ * code; the bundle's own test hands a body over for real (test/main.test.ts).
+ */
 async function handedOverText(fetchAPI: AnyYoga['fetchAPI']): Promise<string> {
   const fromYoga = createRequire(createRequire(import.meta.url).resolve('graphql-yoga'));
   const { normalizeNodeRequest } = fromYoga('@whatwg-node/server') as {
