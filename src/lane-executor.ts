@@ -148,14 +148,21 @@ async function runPlan(run: Run, graphqlJs: (outcome?: Outcome) => ExecutionResu
     outcome = { error };
   }
   if ('error' in outcome) return graphqlJs(outcome);
-  const completed = complete(run, field.type, fieldNodes, info, path, outcome.value);
+  let completed: unknown;
+  try {
+    completed = complete(run, field.type, fieldNodes, info, path, outcome.value);
+  } catch {
+    // A resolveType or isTypeOf that throws: graphql-js reports it at its field.
+    completed = NOT_CLEAN;
+  }
   if (completed === NOT_CLEAN) return graphqlJs(outcome);
   return { data: { [responseName]: completed } };
 }
 
 /** graphql-js's completeValue for the clean case; NOT_CLEAN where graphql-js would raise an error (or where the plan stops). */
 function complete(run: Run, type: GraphQLOutputType, fieldNodes: ReadonlyArray<FieldNode>, info: GraphQLResolveInfo | null, path: Path, value: unknown): unknown {
-  if (value instanceof Error) return NOT_CLEAN;
+  // graphql-js awaits a promise wherever a value may be (a property, a list item): the plan does not.
+  if (value instanceof Error || isThenable(value)) return NOT_CLEAN;
   if (isNonNullType(type)) {
     if (value == null) return NOT_CLEAN;
     return complete(run, type.ofType, fieldNodes, info, path, value);
@@ -215,7 +222,7 @@ function completeObject(run: Run, type: GraphQLObjectType, fieldNodes: ReadonlyA
       value = type.name;
     } else if (!field.resolve) {
       // graphql-js's default resolver, without the info it only needs for a function-valued property.
-      value = typeof source === 'object' && source !== null ? (source as Record<string, unknown>)[field.name] : undefined;
+      value = (typeof source === 'object' && source !== null) || typeof source === 'function' ? (source as Record<string, unknown>)[field.name] : undefined;
       if (typeof value === 'function') return NOT_CLEAN;
       if (needsInfo) {
         subPath = { prev: path, key: responseName, typename: type.name };
@@ -230,7 +237,6 @@ function completeObject(run: Run, type: GraphQLObjectType, fieldNodes: ReadonlyA
       } catch {
         return NOT_CLEAN;
       }
-      if (isThenable(value)) return NOT_CLEAN;
     }
     const completed = complete(run, field.type, subNodes, subInfo, subPath, value);
     if (completed === NOT_CLEAN) return NOT_CLEAN;

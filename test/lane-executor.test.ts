@@ -72,10 +72,16 @@ function makeSchema(): GraphQLSchema {
     const label = (source as { label?: string }).label ?? null;
     return label && (args as { upper: boolean }).upper ? label.toUpperCase() : label;
   });
-  (schema.getType('Outcome') as unknown as { resolveType: unknown }).resolveType = (value: { kind?: string }) => value.kind;
+  (schema.getType('Outcome') as unknown as { resolveType: unknown }).resolveType = (value: { kind?: string }) => {
+    if (value.kind === 'explode') throw new Error('resolveType failed');
+    return value.kind;
+  };
   (schema.getType('Named') as unknown as { resolveType: unknown }).resolveType = (value: { serial?: number; async?: boolean }) =>
     value.async ? Promise.resolve('Robot') : value.serial !== undefined ? 'Robot' : 'Person';
-  (schema.getType('Person') as GraphQLObjectType).isTypeOf = (value: { notAPerson?: boolean }) => !value.notAPerson;
+  (schema.getType('Person') as GraphQLObjectType).isTypeOf = (value: { notAPerson?: boolean; explode?: boolean }) => {
+    if (value.explode) throw new Error('isTypeOf failed');
+    return !value.notAPerson;
+  };
   const odd = schema.getType('Odd') as GraphQLScalarType;
   odd.serialize = (value: unknown) => {
     if (typeof value !== 'number' || value % 2 === 0) throw new TypeError(`not odd: ${String(value)}`);
@@ -150,6 +156,15 @@ const cases: Case[] = [
   { name: 'an enum value that does not exist', root: () => award({ items: [item(1, { level: 'MEDIUM' })] }) },
   { name: 'a list that is a Set, not an array', root: () => award({ items: new Set([item(1)]) }) },
   { name: 'a list that is not iterable', root: () => award({ items: 5 }) },
+  { name: 'a property holding a promise (graphql-js awaits it)', root: () => award({ points: Promise.resolve(8), strict: Promise.resolve(item(5)) }) },
+  {
+    name: 'a nullable object held as a promise, all its fields nullable',
+    root: () => award({ nested: Promise.resolve({ score: 2.5 }), maybeItems: [Promise.resolve({ label: 'x' })] }),
+    document: 'mutation { give(points: 1) { ... on Award { nested { score } maybeItems { tags } } } }',
+  },
+  { name: 'list items that are promises', root: () => award({ items: [Promise.resolve(item(1)), item(2)], maybeItems: [Promise.reject(new Error('item failed'))] }) },
+  { name: 'resolveType throws', root: () => ({ ...award(), kind: 'explode' }) },
+  { name: 'isTypeOf throws', root: () => award({ owner: { name: 'x', explode: true } }) },
   { name: 'isTypeOf refuses the value', root: () => award({ owner: { name: 'x', notAPerson: true } }) },
   { name: 'an abstract type resolved asynchronously', root: () => award({ owner: { name: 'r2', serial: 2, async: true } }) },
   { name: 'a function-valued property under the default resolver', root: () => award({ method: () => 'called' }), document: 'mutation { give(points: 1) { ... on Award { method } } }' },
