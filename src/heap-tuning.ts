@@ -7,7 +7,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 
-export const HEAP_GROWING_PERCENT = 50;
+const HEAP_GROWING_PERCENT = 50;
 
 const FLAG = '--heap-growing-percent';
 

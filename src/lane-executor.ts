@@ -20,6 +20,7 @@ import {
   GraphQLSchema,
   Kind,
   TypeNameMetaFieldDef,
+  defaultFieldResolver,
   defaultTypeResolver,
   execute,
   getArgumentValues,
@@ -68,7 +69,6 @@ interface Run {
 
 interface OperationPlan {
   schema: GraphQLSchema;
-  document: DocumentNode;
   operation: OperationDefinitionNode;
   fragments: Record<string, FragmentDefinitionNode>;
   rootType: GraphQLObjectType;
@@ -143,7 +143,7 @@ async function runPlan(run: Run, graphqlJs: (outcome?: Outcome) => ExecutionResu
   }
   let outcome: Outcome;
   try {
-    outcome = { value: await (field.resolve ?? defaultResolver)(undefined, args, contextValue, info) };
+    outcome = { value: await (field.resolve ?? defaultFieldResolver)(undefined, args, contextValue, info) };
   } catch (error) {
     outcome = { error };
   }
@@ -191,13 +191,12 @@ function complete(run: Run, type: GraphQLOutputType, fieldNodes: ReadonlyArray<F
     return items;
   }
   if (isAbstractType(type)) {
-    const resolvedInfo = info ?? NOT_CLEAN;
-    if (resolvedInfo === NOT_CLEAN) return NOT_CLEAN;
-    const typeName = (type.resolveType ?? defaultTypeResolver)(value, run.contextValue, resolvedInfo, type);
+    if (!info) return NOT_CLEAN;
+    const typeName = (type.resolveType ?? defaultTypeResolver)(value, run.contextValue, info, type);
     if (typeof typeName !== 'string') return NOT_CLEAN; // a promise, or something graphql-js reports
     const runtimeType = run.plan.schema.getType(typeName);
     if (!isObjectType(runtimeType) || !run.plan.schema.isSubType(type, runtimeType)) return NOT_CLEAN;
-    return completeObject(run, runtimeType, fieldNodes, resolvedInfo, path, value);
+    return completeObject(run, runtimeType, fieldNodes, info, path, value);
   }
   if (isObjectType(type)) return completeObject(run, type, fieldNodes, info, path, value);
   return NOT_CLEAN;
@@ -294,7 +293,7 @@ function compilePlan(schema: GraphQLSchema, document: DocumentNode, operationNam
   const field = getFieldDef(schema, rootType, fieldNodes[0]!);
   // Introspection and __typename at the root stay with graphql-js.
   if (!field || field.name.startsWith('__')) return null;
-  return { schema, document, operation, fragments, rootType, responseName, fieldNodes, field, subfields: new WeakMap() };
+  return { schema, operation, fragments, rootType, responseName, fieldNodes, field, subfields: new WeakMap() };
 }
 
 /**
@@ -349,7 +348,7 @@ function replaySchema(schema: GraphQLSchema): GraphQLSchema | null {
 }
 
 function replaying(resolve: GraphQLFieldResolver<unknown, unknown> | undefined): GraphQLFieldResolver<unknown, unknown> {
-  const real = resolve ?? defaultResolver;
+  const real = resolve ?? defaultFieldResolver;
   return (source, args, contextValue, info) => {
     const outcome = replays.get(contextValue as object);
     if (!outcome) return real(source, args, contextValue, info);
@@ -357,14 +356,6 @@ function replaying(resolve: GraphQLFieldResolver<unknown, unknown> | undefined):
     return outcome.value;
   };
 }
-
-const defaultResolver: GraphQLFieldResolver<unknown, unknown> = (source, args, contextValue, info) => {
-  if ((typeof source === 'object' && source !== null) || typeof source === 'function') {
-    const property = (source as Record<string, unknown>)[info.fieldName];
-    return typeof property === 'function' ? (property as (...a: unknown[]) => unknown).call(source, args, contextValue, info) : property;
-  }
-  return undefined;
-};
 
 function completionNeedsInfo(type: GraphQLOutputType): boolean {
   let inner = type;
