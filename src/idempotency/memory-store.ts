@@ -137,7 +137,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return this.started.size + this.settled.size;
   }
 
-  /** Bytes charged for what is held (never more than the heap it takes), for tests of the bounds. */
+  /** Bytes charged for what is held (at least the heap it takes), for tests of the bounds. */
   get heldBytes(): number {
     return this.bytes;
   }
