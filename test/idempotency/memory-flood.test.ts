@@ -32,7 +32,8 @@ async function start(env: Record<string, string>, refusalMs: number): Promise<vo
     bogus.inFlight--;
     return { status: 401 };
   });
-  gw = await startKeyedGateway(upstream.url, env);
+  // A deadline far past the slowest 401 on a loaded machine: every bogus call ends refused, none unknown.
+  gw = await startKeyedGateway(upstream.url, { UPSTREAM_TIMEOUT_MS: '10000', ...env });
 }
 
 const tokenOf = (request: RecordedRequest) => String(request.headers.authorization).replace(/^Bearer /, '');
