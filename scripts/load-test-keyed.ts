@@ -3,10 +3,13 @@
 // after the upstream created the record (reset, 500, timeout, unusable 2xx) or refused (429).
 // Each client awards with a fresh key, retries every failure with the same key (to either
 // instance), sends a share of first attempts to both instances at once (a double click) and
-// repeats a share of successes. It prints the counts and exits 1 unless no key created two
-// records and records created == keys that succeeded + keys left outcomeUnknown.
+// repeats a share of successes. Beside them, FLOOD_CLIENTS (default 8) anonymous clients flood
+// both instances with keyed awards under bogus tokens (the upstream answers 401) and 60 KB APQ
+// registrations without a token. It prints the counts and Redis's memory, and exits 1 unless no
+// key created two records and records created == keys that succeeded + keys left outcomeUnknown.
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logging.js';
@@ -24,6 +27,10 @@ const MAX_ATTEMPTS = 6;
 const DOUBLE_CLICK_SHARE = 0.1;
 const REPEAT_SUCCESS_SHARE = 0.1;
 const UPSTREAM_TIMEOUT_MS = 1_000;
+const FLOOD_CLIENTS = Number(process.env.FLOOD_CLIENTS ?? 8);
+const MAX_FLOOD_REQUESTS = 50_000; // a second bound on the flood, whatever the machine's speed
+const BOGUS_TOKEN = 'bogus-';
+const APQ_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Faults after the record was created: the outcome is unknown to the client. */
 const AFTER_CREATING: ScriptedResponse[] = [
@@ -47,6 +54,7 @@ export async function runKeyedLoadTest(): Promise<void> {
   let nextId = 1;
   upstream.respondWith((request) => {
     if (upstream.requests.length > 1_000) upstream.requests.length = 0; // the recorder is not what is measured
+    if (String(request.headers.authorization).startsWith(`Bearer ${BOGUS_TOKEN}`)) return { status: 401, delayMs: Math.random() * 50 };
     const roll = Math.random();
     if (roll < FAULT_RATE / 5) return REFUSAL;
     const message = (request.json as { message: string }).message;
@@ -56,7 +64,14 @@ export async function runKeyedLoadTest(): Promise<void> {
     return { status: 201, body, delayMs: 5 + Math.random() * 20 };
   });
 
-  const env = { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', UPSTREAM_URL: upstream.url.href, REDIS_URL: redis.url };
+  const env = {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    UPSTREAM_URL: upstream.url.href,
+    REDIS_URL: redis.url,
+    APQ_MAX_BYTES: String(APQ_MAX_BYTES),
+  };
   const instances: Gateway[] = [];
   const pools: { pool: Pool; path: string }[] = [];
   for (let i = 0; i < 2; i++) {
@@ -119,8 +134,35 @@ export async function runKeyedLoadTest(): Promise<void> {
     while (Date.now() < until && keys < MAX_KEYS) await award();
   }
 
+  // The anonymous flood: keyed awards under bogus tokens, and 60 KB APQ registrations with no token.
+  const flood = new Map<string, number>();
+  let floodRequests = 0;
+  async function floodClient(until: number): Promise<void> {
+    while (Date.now() < until && floodRequests < MAX_FLOOD_REQUESTS) {
+      const { pool, path } = pools[floodRequests++ % pools.length]!;
+      const registration = floodRequests % 2 === 0;
+      const query = registration ? `# ${randomBytes(30_000).toString('hex')}\n{ __typename }` : MUTATION;
+      const body = registration
+        ? { query, extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } } }
+        : { query, variables: { input: { points: 10, score: 1.5, message: 'flood', idempotencyKey: randomUUID() } } };
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (!registration) headers.authorization = `Bearer ${BOGUS_TOKEN}${randomUUID()}`;
+      try {
+        const res = await pool.request({ method: 'POST', path, headers, body: JSON.stringify(body) });
+        const answer = JSON.parse(await res.body.text()) as { errors?: { extensions?: { code?: string } }[] };
+        const what = `${registration ? 'APQ registration' : 'bogus-token keyed award'}: ${answer.errors?.[0]?.extensions?.code ?? 'ok'}`;
+        flood.set(what, (flood.get(what) ?? 0) + 1);
+      } catch (error) {
+        flood.set(`flood transport error: ${(error as Error).message}`, (flood.get(`flood transport error: ${(error as Error).message}`) ?? 0) + 1);
+      }
+    }
+  }
+
   const started = Date.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, () => client(started + DURATION_S * 1_000)));
+  await Promise.all([
+    ...Array.from({ length: CONCURRENCY }, () => client(started + DURATION_S * 1_000)),
+    ...Array.from({ length: FLOOD_CLIENTS }, () => floodClient(started + DURATION_S * 1_000)),
+  ]);
   const elapsedS = (Date.now() - started) / 1_000;
   await new Promise((resolve) => setTimeout(resolve, UPSTREAM_TIMEOUT_MS + 500)); // late upstream answers settle
 
@@ -133,7 +175,14 @@ export async function runKeyedLoadTest(): Promise<void> {
   }
   console.log(`  records created upstream: ${created}`);
   console.log(`  keys that succeeded: ${finals.success}, left outcomeUnknown: ${finals.unknown}, gave up (nothing sent or refused): ${finals.gaveUp}`);
-  console.log(`  keys that created two records: ${keysWithTwoRecords}; replayed answers that differ: ${replayMismatches}`);
+  console.log(`  anonymous flood beside them (${FLOOD_CLIENTS} clients): ${floodRequests} requests`);
+  for (const [what, n] of [...flood].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(8)}  ${what}`);
+  const info = new Redis(redis.url);
+  const usedMemory = Number(/^used_memory:(\d+)/m.exec(await info.info('memory'))![1]);
+  const evicted = Number(/^evicted_keys:(\d+)/m.exec(await info.info('stats'))![1]);
+  info.disconnect();
+  console.log(`  Redis used_memory: ${(usedMemory / 2 ** 20).toFixed(1)} MiB (APQ_MAX_BYTES ${(APQ_MAX_BYTES / 2 ** 20).toFixed(0)} MiB); evicted keys: ${evicted}`);
+  console.log(`  double records (keys that created two records): ${keysWithTwoRecords}; replayed answers that differ: ${replayMismatches}`);
 
   for (const { pool } of pools) await pool.close();
   for (const gateway of instances) await gateway.close();
@@ -146,6 +195,7 @@ export async function runKeyedLoadTest(): Promise<void> {
     ...(created !== finals.success + finals.unknown ? [`records created (${created}) != succeeded + outcomeUnknown (${finals.success + finals.unknown})`] : []),
     ...(replayMismatches > 0 ? [`${replayMismatches} replayed answer(s) differ`] : []),
     ...(unexpected.length > 0 ? [`${unexpected.length} kind(s) of unexpected response`] : []),
+    ...(evicted > 0 ? [`Redis evicted ${evicted} key(s)`] : []),
   ];
   console.log(failures.length === 0 ? 'PASS' : `FAIL: ${failures.join('; ')}`);
   process.exit(failures.length === 0 ? 0 : 1);

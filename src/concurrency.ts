@@ -76,6 +76,11 @@ export class UpstreamFanOut {
     return this.gets(() => this.all(call));
   }
 
+  /** Whether the upstream refused this request's token (401/403): its later POSTs are not sent, and keyed ones claim nothing. */
+  get tokenRefused(): boolean {
+    return this.tokenRefusal !== null;
+  }
+
   /** Sends a POST unless the upstream refused one of this request's (then it answers that refusal, unsent). */
   async unlessTokenRefused<R>(call: () => Promise<R>): Promise<R> {
     if (this.tokenRefusal) throw notSent(this.tokenRefusal);

@@ -2,6 +2,7 @@
 // (one line each) rather than only the first, so a bad deployment is fixed in one pass.
 
 import { readFileSync } from 'node:fs';
+import { shortestRecordTtlS } from './idempotency/deadlines.js';
 import type { LogLevel } from './logging.js';
 import { DEFAULT_QUEUE_TIMEOUT_MS } from './upstream/slots.js';
 
@@ -68,6 +69,8 @@ export interface IdempotencySettings {
   maxKeys: number;
   /** Most bytes of recorded answers the in-memory store holds (IDEMPOTENCY_MAX_BYTES); ignored with Redis. */
   maxBytes: number;
+  /** Most keys one token holds in the in-memory store (IDEMPOTENCY_MAX_KEYS_PER_TOKEN), and that share of its bytes. */
+  maxKeysPerToken: number;
   /** Shared store (REDIS_URL); null = in memory, per process. */
   redisUrl: URL | null;
   /** Prefix of every Redis key the gateway writes. */
@@ -294,6 +297,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       ttlSeconds: read.integer('IDEMPOTENCY_TTL_S', 86_400, { min: 60, max: 30 * 86_400 }),
       maxKeys: read.integer('IDEMPOTENCY_MAX_KEYS', 100_000, { min: 1, max: 10_000_000 }),
       maxBytes: read.integer('IDEMPOTENCY_MAX_BYTES', 256 * 1024 * 1024, { min: 1024 * 1024, max: 16 * 1024 * 1024 * 1024 }),
+      // 0 until set below: a tenth of IDEMPOTENCY_MAX_KEYS by default.
+      maxKeysPerToken: read.integer('IDEMPOTENCY_MAX_KEYS_PER_TOKEN', 0, { min: 1, max: 10_000_000 }),
       redisUrl: read.redisUrl('REDIS_URL'),
       redisKeyPrefix: read.keyPrefix('REDIS_KEY_PREFIX', 'challenge-gateway:'),
       redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 500, { min: 10, max: 60_000 }),
@@ -324,12 +329,23 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       `MAX_INFLIGHT_BODY_BYTES (${config.http.maxInflightBodyBytes}) must be at least MAX_REQUEST_BODY_BYTES (${config.limits.maxRequestBodyBytes})`,
     );
   }
+  // A tenth by default: filling the in-memory store takes ten tokens the upstream accepts, never one.
+  if (config.idempotency.maxKeysPerToken === 0) config.idempotency.maxKeysPerToken = Math.max(1, Math.floor(config.idempotency.maxKeys / 10));
+  if (config.idempotency.maxKeysPerToken > config.idempotency.maxKeys) {
+    read.problems.push(
+      `IDEMPOTENCY_MAX_KEYS_PER_TOKEN (${config.idempotency.maxKeysPerToken}) must not exceed IDEMPOTENCY_MAX_KEYS (${config.idempotency.maxKeys})`,
+    );
+  }
   if (nodeEnv === 'production' && !config.upstreamUrl && read.raw('UPSTREAM_URL') === undefined) {
     read.problems.push('UPSTREAM_URL is required when NODE_ENV=production (without it the gateway would serve the in-memory sandbox).');
   }
-  if (config.idempotency.ttlSeconds * 1000 <= 2 * config.upstreamTimeoutMs) {
-    // A record must outlive the in-flight mark (the upstream deadline plus a margin), or an unknown outcome would be forgotten.
-    read.problems.push('IDEMPOTENCY_TTL_S must be longer than twice UPSTREAM_TIMEOUT_MS');
+  // A record must outlive its award (queue wait, deadline, the store's calls: the in-flight mark), or a retry would POST again.
+  const shortestTtlS = shortestRecordTtlS({ ...config, redisTimeoutMs: config.idempotency.redisTimeoutMs });
+  if (config.idempotency.ttlSeconds < shortestTtlS) {
+    read.problems.push(
+      `IDEMPOTENCY_TTL_S (${config.idempotency.ttlSeconds}) must be at least ${shortestTtlS}: twice the longest an award can take from claim to settle ` +
+        '(UPSTREAM_QUEUE_TIMEOUT_MS + UPSTREAM_TIMEOUT_MS + 2 × REDIS_TIMEOUT_MS + 1 s); raise IDEMPOTENCY_TTL_S or lower those',
+    );
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { claimToSettleMs, shortestRecordTtlS } from '../src/idempotency/deadlines.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -151,6 +152,7 @@ test('idempotency and shared store: documented defaults, the variables read, bad
     ttlSeconds: 86_400,
     maxKeys: 100_000,
     maxBytes: 256 * 1024 * 1024,
+    maxKeysPerToken: 10_000,
     redisUrl: null,
     redisKeyPrefix: 'challenge-gateway:',
     redisTimeoutMs: 500,
@@ -181,9 +183,26 @@ test('idempotency and shared store: documented defaults, the variables read, bad
   expect(problems.join('\n')).toMatch(/IDEMPOTENCY_TTL_S[\s\S]*IDEMPOTENCY_MAX_KEYS[\s\S]*REDIS_KEY_PREFIX[\s\S]*REDIS_TIMEOUT_MS[\s\S]*APQ_MAX_DOCUMENT_BYTES/);
   expect(problems.join('\n')).toContain('REDIS_URL must be a redis:// or rediss:// URL');
   expect(problems.join('\n')).not.toContain('secret');
-  // A record must outlive the in-flight mark.
+  // A record must outlive the in-flight mark: twice the queue wait, the deadline and the store's calls.
   expect(problemsOf({ IDEMPOTENCY_TTL_S: '60', UPSTREAM_TIMEOUT_MS: '30000' })).toEqual([
-    'IDEMPOTENCY_TTL_S must be longer than twice UPSTREAM_TIMEOUT_MS',
+    'IDEMPOTENCY_TTL_S (60) must be at least 75: twice the longest an award can take from claim to settle ' +
+      '(UPSTREAM_QUEUE_TIMEOUT_MS + UPSTREAM_TIMEOUT_MS + 2 × REDIS_TIMEOUT_MS + 1 s); raise IDEMPOTENCY_TTL_S or lower those',
+  ]);
+  // Issue 17, finding 4: an award queued 84 s then succeeded; its record (60 s) had expired under the retry.
+  expect(problemsOf({ IDEMPOTENCY_TTL_S: '60', UPSTREAM_TIMEOUT_MS: '29000', UPSTREAM_QUEUE_TIMEOUT_MS: '120000', UPSTREAM_CONNECTIONS: '1' })).toEqual([
+    expect.stringMatching(/^IDEMPOTENCY_TTL_S \(60\) must be at least 303: .*raise IDEMPOTENCY_TTL_S/),
+  ]);
+  expect(problemsOf({ IDEMPOTENCY_TTL_S: '303', UPSTREAM_TIMEOUT_MS: '29000', UPSTREAM_QUEUE_TIMEOUT_MS: '120000' })).toEqual([]);
+  expect(problemsOf({ IDEMPOTENCY_TTL_S: '302', UPSTREAM_TIMEOUT_MS: '29000', UPSTREAM_QUEUE_TIMEOUT_MS: '120000' })).toHaveLength(1);
+  // The mark the stores use and the start-up check are one function.
+  expect(shortestRecordTtlS({ upstreamQueueTimeoutMs: 120_000, upstreamTimeoutMs: 29_000, redisTimeoutMs: 500 })).toBe(303);
+  expect(claimToSettleMs({ upstreamQueueTimeoutMs: 120_000, upstreamTimeoutMs: 29_000, redisTimeoutMs: 500 })).toBe(151_000);
+  // One token's share of the in-memory store: a tenth of it by default, never more than all of it.
+  expect(loadConfig({ IDEMPOTENCY_MAX_KEYS: '50' }).idempotency.maxKeysPerToken).toBe(5);
+  expect(loadConfig({ IDEMPOTENCY_MAX_KEYS: '5' }).idempotency.maxKeysPerToken).toBe(1);
+  expect(loadConfig({ IDEMPOTENCY_MAX_KEYS_PER_TOKEN: '100000' }).idempotency.maxKeysPerToken).toBe(100_000);
+  expect(problemsOf({ IDEMPOTENCY_MAX_KEYS: '10', IDEMPOTENCY_MAX_KEYS_PER_TOKEN: '11' })).toEqual([
+    'IDEMPOTENCY_MAX_KEYS_PER_TOKEN (11) must not exceed IDEMPOTENCY_MAX_KEYS (10)',
   ]);
 });
 

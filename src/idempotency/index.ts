@@ -3,6 +3,7 @@
 
 import type { GatewayConfig } from '../config.js';
 import type { Logger } from '../logging.js';
+import { claimToSettleMs } from './deadlines.js';
 import { Idempotency } from './idempotency.js';
 import type { AwardArguments } from './keys.js';
 import { MemoryIdempotencyStore } from './memory-store.js';
@@ -14,9 +15,7 @@ import type { ChallengeHistoryRecord } from '../upstream/types.js';
 export { Idempotency, isReplayed } from './idempotency.js';
 export { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from './keys.js';
 export type { AwardArguments } from './keys.js';
-
-/** Past the upstream deadline, the in-flight mark lives this much longer than the store's own calls may take. */
-const MARK_MARGIN_MS = 1000;
+export { claimToSettleMs, shortestRecordTtlS } from './deadlines.js';
 
 export interface SharedState {
   idempotency: Idempotency;
@@ -33,11 +32,11 @@ export function createSharedState(
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl, settings.redisTimeoutMs, logger) : null;
   const store = redis
     ? new RedisIdempotencyStore(redis, settings.redisKeyPrefix)
-    : new MemoryIdempotencyStore({ maxKeys: settings.maxKeys, maxBytes: settings.maxBytes });
+    : new MemoryIdempotencyStore({ maxKeys: settings.maxKeys, maxBytes: settings.maxBytes, maxKeysPerToken: settings.maxKeysPerToken });
   const idempotency = new Idempotency({
     store,
     // The longest a claimed award can take to be answered: its wait for a connection, then its deadline.
-    markMs: config.upstreamQueueTimeoutMs + config.upstreamTimeoutMs + 2 * settings.redisTimeoutMs + MARK_MARGIN_MS,
+    markMs: claimToSettleMs({ ...config, redisTimeoutMs: settings.redisTimeoutMs }),
     recordMs: settings.ttlSeconds * 1000,
     logger,
     onStoreUnavailable,

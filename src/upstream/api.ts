@@ -70,13 +70,11 @@ export class UpstreamApi {
       message: input.message ?? null,
       challengeId: input.challengeId ?? null,
     };
+    const post = () => this.write(ADD_CHALLENGE_HISTORY, { id: ambassadorId }, award, token, field);
     // The request's POST slot first, then the key's claim: a claimed key's in-flight mark must not
-    // run out while the award waits behind the request's other POSTs.
-    return fanOut.postSlot(() =>
-      withIdempotency({ idempotency, token }, input.idempotencyKey, award, () =>
-        this.write(ADD_CHALLENGE_HISTORY, { id: ambassadorId }, award, token, field),
-      ),
-    );
+    // run out while the award waits behind the request's other POSTs. Once the upstream refused
+    // the token, a keyed item claims nothing: it answers that refusal unsent, as an unkeyed one does.
+    return fanOut.postSlot(() => (fanOut.tokenRefused ? post() : withIdempotency({ idempotency, token }, input.idempotencyKey, award, post)));
   }
 
   /**

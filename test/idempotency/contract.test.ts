@@ -186,16 +186,18 @@ describe.each(STORES)('$name store', (store) => {
   });
 });
 
-test('the memory store: full of calls in flight, a new key is IDEMPOTENCY_STORE_UNAVAILABLE; settled keys are evicted oldest first', async () => {
+test('the memory store: full, a new key is IDEMPOTENCY_STORE_UNAVAILABLE (nothing sent) and no record is evicted', async () => {
   const upstream = await startScriptableUpstream();
-  const gw = await startKeyedGateway(upstream.url, { IDEMPOTENCY_MAX_KEYS: '2' });
+  const gw = await startKeyedGateway(upstream.url, { IDEMPOTENCY_MAX_KEYS: '2', IDEMPOTENCY_MAX_KEYS_PER_TOKEN: '2' });
   try {
+    // A recorded success first: the caller's later claims no longer count in the pool of unproven callers.
+    expect((await keyedAdd(gw, 'a')).body.data.addChallengeHistory.replayed).toBe(false);
     const answer = gate();
     upstream.respondWith(async () => {
       await answer.opened;
       return { status: 201, body: challengeHistoryBody() };
     });
-    const inFlight = [keyedAdd(gw, 'a'), keyedAdd(gw, 'b')];
+    const inFlight = keyedAdd(gw, 'b');
     await eventually(() => upstream.requests.length === 2);
     const refused = await keyedAdd(gw, 'c');
     expect(codedError(refused)).toEqual({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', outcomeUnknown: false });
@@ -203,14 +205,15 @@ test('the memory store: full of calls in flight, a new key is IDEMPOTENCY_STORE_
     upstream.queue({ status: 201, body: challengeHistoryBody() });
     expect((await keyedAdd(gw, null)).body.data.addChallengeHistory.__typename).toBe('AddChallengeHistorySuccess');
     answer.open();
-    await Promise.all(inFlight);
+    await inFlight;
     const posted = upstream.requests.length;
-    // 'c' evicts 'a' (the oldest settled); 'b' still replays.
-    expect((await keyedAdd(gw, 'c')).body.data.addChallengeHistory.replayed).toBe(false);
+    // Still full once 'b' settled: 'c' is refused again, unsent; 'a' and 'b' replay until their TTL.
+    expect(codedError(await keyedAdd(gw, 'c'))?.code).toBe('IDEMPOTENCY_STORE_UNAVAILABLE');
+    expect((await keyedAdd(gw, 'a')).body.data.addChallengeHistory.replayed).toBe(true);
     expect((await keyedAdd(gw, 'b')).body.data.addChallengeHistory.replayed).toBe(true);
-    expect(upstream.requests.length).toBe(posted + 1);
+    expect(upstream.requests.length).toBe(posted);
     const metrics = await fetch(new URL('/metrics', gw.url)).then((r) => r.text());
-    expect(metrics).toMatch(/gateway_idempotency_store_unavailable_total 1/);
+    expect(metrics).toMatch(/gateway_idempotency_store_unavailable_total 2/);
   } finally {
     await gw.close();
     await upstream.close();

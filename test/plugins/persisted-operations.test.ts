@@ -13,7 +13,7 @@ import { startGateway, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { MemoryPersistedQueryStore } from '../../src/plugins/persisted-operations.js';
+import { APQ_ENTRY_BYTES, MemoryPersistedQueryStore } from '../../src/plugins/persisted-operations.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -134,16 +134,21 @@ test('APQ: a document above APQ_MAX_DOCUMENT_BYTES runs but is not stored; the s
   }
 });
 
-test('APQ memory store: the oldest documents go first once their bytes would pass the bound', async () => {
-  const store = new MemoryPersistedQueryStore(100);
+test('APQ memory store: the oldest documents go first once their bytes (APQ_ENTRY_BYTES each included) would pass the bound', async () => {
+  const bound = 2 * APQ_ENTRY_BYTES + 100;
+  const store = new MemoryPersistedQueryStore(bound);
   const documents = ['a', 'b', 'c', 'd'].map((name) => `{ ${name}: __typename ${'#'.repeat(30)} }`);
   for (const [i, document] of documents.entries()) await store.set(String(i), document);
-  expect(store.size).toBeLessThanOrEqual(100);
+  expect(store.size).toBeLessThanOrEqual(bound);
   expect(await store.get('0')).toBeNull();
   expect(await store.get('3')).toBe(documents[3]);
   // 800 registrations of a document near the bound keep the store at the bound.
   for (let i = 0; i < 800; i++) await store.set(`big-${i}`, 'y'.repeat(90));
-  expect(store.size).toBeLessThanOrEqual(100);
-  await store.set('too-big', 'z'.repeat(101));
+  expect(store.size).toBeLessThanOrEqual(bound);
+  await store.set('too-big', 'z'.repeat(bound - APQ_ENTRY_BYTES + 1));
   expect(await store.get('too-big')).toBeNull();
+  // Tiny documents are charged their entry too: a flood of them holds as few as large ones.
+  for (let i = 0; i < 1000; i++) await store.set(`tiny-${i}`, '{a}');
+  expect(store.size).toBeLessThanOrEqual(bound);
+  expect(await store.get('tiny-997')).toBeNull();
 });
