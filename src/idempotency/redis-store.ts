@@ -70,15 +70,26 @@ export interface RedisStoreOptions {
   check: RedisStoreCheck;
 }
 
-/** Claims whose reply was lost and whose freeing failed: freed again once Redis answers (bounded). */
-const MAX_PENDING_FREES = 10_000;
-const PENDING_FREE_RETRY_MS = 1_000;
+/**
+ * Settles and frees that failed (a claim whose reply was lost, an outcome Redis could not take):
+ * written once Redis answers again, so a key is never left started by a call whose outcome this
+ * instance knows (bounded; retried every second and on every reconnection).
+ */
+const MAX_PENDING_WRITES = 10_000;
+const PENDING_RETRY_MS = 1_000;
+
+interface PendingWrite {
+  claim: Claim;
+  /** The settled record's JSON; '' frees the key. */
+  settled: string;
+  recordMs: number;
+}
 
 export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly commands: IdempotencyCommands;
-  private readonly pendingFrees = new Map<string, Claim>();
+  private readonly pending = new Map<string, PendingWrite>();
   private readonly retryTimer: NodeJS.Timeout;
-  private readonly onReady = () => void this.freePending();
+  private readonly onReady = () => void this.writePending();
 
   constructor(
     private readonly connection: RedisConnection,
@@ -92,8 +103,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.commands = redis as unknown as IdempotencyCommands;
     redis.on('ready', this.onReady);
     this.retryTimer = setInterval(() => {
-      if (this.pendingFrees.size > 0 && redis.status === 'ready') void this.freePending();
-    }, PENDING_FREE_RETRY_MS);
+      if (this.pending.size > 0 && redis.status === 'ready') void this.writePending();
+    }, PENDING_RETRY_MS);
     this.retryTimer.unref();
   }
 
@@ -101,7 +112,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     await this.connection.firstConnection;
     const { redis } = this.connection;
     const keys = this.keys(key);
-    if (this.pendingFrees.has(key)) await this.freePending(key);
+    if (this.pending.has(key)) await this.writePending(key);
     const { minReplicas, timeoutMs, check } = this.options;
     // Sent together (one round trip): the claim, the epoch read after it, the replicas' acknowledgement of it.
     const [claimed, epoch, acked] = await Promise.allSettled([
@@ -122,7 +133,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         : null);
     if (refusal) {
       // Nothing was sent: the key is free again for the retry.
-      await this.free(key, claim).catch(() => this.pendLater(key, claim));
+      await this.free(key, claim).catch(() => this.pendLater(key, { claim, settled: '', recordMs: 0 }));
       throw refusal;
     }
     return { status: 'free' };
@@ -133,13 +144,15 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async settle(key: string, claim: Claim, outcome: RecordedOutcome | null, recordMs: number): Promise<void> {
-    if (outcome === null) return this.free(key, claim);
-    const [record, mark] = this.keys(key);
-    const settled = JSON.stringify({ attempt: claim.attempt, tokenHash: claim.tokenHash, fingerprint: claim.fingerprint, outcome });
-    const result = await this.send(() => this.commands.idempotencySettle(record, mark, attemptOpening(claim), settled, recordMs));
-    if (result === 2) this.options.check.lost('a settle found its record gone (written back)');
-    // Another attempt claimed the key while this one was in flight: only a loss of the record lets that happen.
-    if (result === 0) this.options.check.lost('a settle found its key claimed by another attempt');
+    const settled =
+      outcome === null ? '' : JSON.stringify({ attempt: claim.attempt, tokenHash: claim.tokenHash, fingerprint: claim.fingerprint, outcome });
+    try {
+      await this.write(key, { claim, settled, recordMs });
+    } catch (error) {
+      // Written once Redis answers again: the outcome this request knows is never left unrecorded.
+      this.pendLater(key, { claim, settled, recordMs });
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -166,26 +179,38 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       if (found !== null && !found[0].startsWith(attemptOpening(claim))) return stateOf(found);
       if (found !== null) await this.free(key, claim);
     } catch {
-      this.pendLater(key, claim);
+      this.pendLater(key, { claim, settled: '', recordMs: 0 });
     }
     throw unavailable;
   }
 
-  private async free(key: string, claim: Claim): Promise<void> {
+  private free(key: string, claim: Claim): Promise<void> {
+    return this.write(key, { claim, settled: '', recordMs: 0 });
+  }
+
+  /** Settles (or frees, settled '') the key if this attempt holds it; a record found gone is written back. */
+  private async write(key: string, { claim, settled, recordMs }: PendingWrite): Promise<void> {
     const [record, mark] = this.keys(key);
-    await this.send(() => this.commands.idempotencySettle(record, mark, attemptOpening(claim), '', 0));
-    this.pendingFrees.delete(key);
+    const result = await this.send(() => this.commands.idempotencySettle(record, mark, attemptOpening(claim), settled, recordMs));
+    this.pending.delete(key);
+    if (settled === '') return;
+    if (result === 2) this.options.check.lost('a settle found its record gone (written back)');
+    // Another attempt claimed the key while this one was in flight: only a loss of the record lets that happen.
+    if (result === 0) this.options.check.lost('a settle found its key claimed by another attempt');
   }
 
-  private pendLater(key: string, claim: Claim): void {
-    if (this.pendingFrees.size >= MAX_PENDING_FREES) return;
-    this.pendingFrees.set(key, claim);
+  private pendLater(key: string, write: PendingWrite): void {
+    if (this.pending.size >= MAX_PENDING_WRITES && !this.pending.has(key)) {
+      this.options.check.logger.error('idempotency record not written and too many pending: it stays started', { pending: this.pending.size });
+      return;
+    }
+    this.pending.set(key, write);
   }
 
-  /** Frees the claims whose freeing failed (or one key's): each only if its attempt still holds the key. */
-  private async freePending(only?: string): Promise<void> {
-    const entries = only === undefined ? [...this.pendingFrees] : [[only, this.pendingFrees.get(only)!] as const];
-    await Promise.all(entries.map(([key, claim]) => this.free(key, claim).catch(() => {})));
+  /** Writes what could not be written (or one key's): each only if its attempt still holds the key. */
+  private async writePending(only?: string): Promise<void> {
+    const entries = only === undefined ? [...this.pending] : [[only, this.pending.get(only)!] as const];
+    await Promise.all(entries.map(([key, write]) => this.write(key, write).catch(() => {})));
   }
 
   /** Resolves once the connection is up, or throws after REDIS_TIMEOUT_MS. */

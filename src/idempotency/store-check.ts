@@ -80,6 +80,10 @@ export class RedisStoreCheck {
     return this.options.epochKey;
   }
 
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
   private async check(): Promise<void> {
     const line = await this.fitness();
     const first = !this.checked;
