@@ -14,8 +14,9 @@ import { decodeRecord, encodeRecord } from './record-codec.js';
 import { IdempotencyStoreUnavailable } from './store.js';
 import type { Claim, IdempotencyStore, KeyState, RecordedOutcome, StoreUnavailableReason } from './store.js';
 
-/** How often an instance looks at the store while another instance holds a key (one poller per key). */
+/** How often an instance looks at the store while another instance holds a key (one poller per key): quick at first, then every 100 ms. */
 const POLL_MS = 25;
+const MAX_POLL_MS = 100;
 /** Claims tried when a key is freed under a waiting repeat (the first was refused); then the repeat gives up. */
 const MAX_CLAIMS = 3;
 
@@ -114,9 +115,11 @@ export class Idempotency {
     const deadline = Date.now() + this.options.markMs + POLL_MS;
     const poll = async (): Promise<KeyState> => {
       let current: KeyState = state;
+      let pause = POLL_MS;
       try {
         while (current.status === 'in_flight' && Date.now() <= deadline) {
-          await sleep(POLL_MS);
+          await sleep(pause);
+          pause = Math.min(pause * 2, MAX_POLL_MS);
           current = await this.options.store.read(key);
         }
         return current;
