@@ -61,6 +61,13 @@ interface IdempotencyCommands {
   idempotencySettle(record: string, mark: string, attemptOpening: string, settled: string, recordMs: number): Promise<number>;
 }
 
+interface ClaimPipeline {
+  idempotencyClaim(...args: [...Keys, started: string, recordMs: number, markMs: number]): ClaimPipeline;
+  get(key: string): ClaimPipeline;
+  wait(replicas: number, timeoutMs: number): ClaimPipeline;
+  exec(): Promise<readonly (readonly [Error | null, unknown])[] | null>;
+}
+
 export interface RedisStoreOptions {
   prefix: string;
   /** REDIS_TIMEOUT_MS: also the WAIT for replicas, and the wait for a reconnection before reading a lost claim back. */
@@ -114,22 +121,24 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const keys = this.keys(key);
     if (this.pending.has(key)) await this.writePending(key);
     const { minReplicas, timeoutMs, check } = this.options;
-    // Sent together (one round trip): the claim, the epoch read after it, the replicas' acknowledgement of it.
-    const [claimed, epoch, acked] = await Promise.allSettled([
-      this.commands.idempotencyClaim(...keys, startedRecord(claim), recordMs, markMs),
-      redis.get(this.options.check.epochKey),
-      minReplicas > 0 ? redis.wait(minReplicas, timeoutMs) : Promise.resolve(0),
-    ]);
-    if (claimed.status === 'rejected') return this.claimFailed(key, claim, claimed.reason as Error);
-    if (epoch.status === 'fulfilled') check.observeEpoch(epoch.value);
-    if (claimed.value !== null) return stateOf(claimed.value);
+    // One write, one round trip: the claim, the epoch read after it, the replicas' acknowledgement of it.
+    const pipeline = redis.pipeline() as unknown as ClaimPipeline;
+    pipeline.idempotencyClaim(...keys, startedRecord(claim), recordMs, markMs).get(check.epochKey);
+    if (minReplicas > 0) pipeline.wait(minReplicas, timeoutMs);
+    const replies = (await pipeline.exec().catch((error: Error) => [[error, null]] as const)) ?? [];
+    const [claimError, found] = replies[0] ?? [new Error('no reply to the claim'), null];
+    if (claimError) return this.claimFailed(key, claim, claimError);
+    const [epochError, epoch] = replies[1] ?? [new Error('no reply'), null];
+    if (!epochError) check.observeEpoch(epoch as string | null);
+    if (found !== null) return stateOf(found as Found);
+    const [waitError, acked] = replies[2] ?? [null, 0];
+    const replicas = waitError ? 0 : (acked as number);
     const refusal =
       check.refusal() ??
-      (minReplicas > 0 && (acked.status === 'rejected' || acked.value < minReplicas)
-        ? new IdempotencyStoreUnavailable(
-            `${acked.status === 'fulfilled' ? acked.value : 0} of REDIS_MIN_REPLICAS=${minReplicas} replicas acknowledged the claim in time`,
-            { reason: 'replication' },
-          )
+      (replicas < minReplicas
+        ? new IdempotencyStoreUnavailable(`${replicas} of REDIS_MIN_REPLICAS=${minReplicas} replicas acknowledged the claim in time`, {
+            reason: 'replication',
+          })
         : null);
     if (refusal) {
       // Nothing was sent: the key is free again for the retry.

@@ -56,6 +56,11 @@ describe.skipIf(!redisAvailable)('1,000 repeats of one in-flight key', () => {
     const firstAnswer = keyedAdd(first, key);
     await eventually(() => upstream.requests.length === 1);
     const repeats = Array.from({ length: WAITERS }, () => keyedAdd(on, key));
+    // Every repeat has its connection (each waits on its own), then a moment for their bodies and claims.
+    const connections = () => new Promise<number>((resolve) => on.gateway.server.getConnections((_, count) => resolve(count)));
+    for (let tries = 0; tries < 300 && (await connections()) < WAITERS; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await connections()).toBeGreaterThanOrEqual(WAITERS);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     let perSecond = Infinity;
     for (const deadline = Date.now() + 10_000; perSecond >= bound && Date.now() < deadline; ) {
       const before = await processed();
