@@ -1,6 +1,7 @@
 // Runs a keyed award at most once per key: the first request claims the key before its POST
 // leaves and records what it ended in; a repeat (same token, same arguments) waits while the
-// first is in flight, on this instance or another, then replays its answer without a POST.
+// first is in flight, then replays its answer without a POST. On the first's instance a repeat
+// waits for it without a store command; on another, repeats share one poller per key.
 
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +38,8 @@ const replayedRecords = new WeakSet<ChallengeHistoryRecord>();
 export function isReplayed(record: ChallengeHistoryRecord): boolean {
   return replayedRecords.has(record);
 }
+
+const loggedFailures = new WeakSet<Error>();
 
 /** A wait many repeats share: who holds the key (checked by each) and the state it ends in. */
 interface SharedWait {
@@ -139,7 +142,9 @@ export class Idempotency {
     } catch (error) {
       if (!(error instanceof IdempotencyStoreUnavailable)) throw error;
       this.options.onStoreUnavailable(error.reason);
-      this.options.logger.warn('idempotency store unavailable', { reason: error.reason, error: error.message });
+      // One line per failure, not per repeat: every repeat sharing a poller gets the same error.
+      if (!loggedFailures.has(error)) this.options.logger.warn('idempotency store unavailable', { reason: error.reason, error: error.message });
+      loggedFailures.add(error);
       throw storeUnavailableError(error.reason);
     }
   }
