@@ -61,6 +61,8 @@ export class RedisStoreCheck {
   private readonly firstCheck: Promise<string | null>;
   private resolveFirstCheck!: (line: string | null) => void;
   private checked = false;
+  /** Start-up is over without a check: the first check's refusal is logged rather than printed by main.ts. */
+  private startupPassed = false;
   private readonly timer: NodeJS.Timeout;
   private readonly onReady = () => void this.check();
 
@@ -99,7 +101,11 @@ export class RedisStoreCheck {
    */
   async startup(): Promise<void> {
     await this.options.connection.firstConnection;
-    if (this.redis.status !== 'ready') return;
+    if (this.redis.status !== 'ready') {
+      // Checked when Redis connects: a refusal then is logged (and keyed awards refused), not an exit.
+      this.startupPassed = true;
+      return;
+    }
     const line = await this.firstCheck;
     if (line && this.refuses()) throw new StartupError(line);
   }
@@ -166,7 +172,7 @@ export class RedisStoreCheck {
     const refuse = line !== null && this.refuses();
     // At start-up a refusal is main.ts's to print (one line, exit 1); after a reconnect keyed awards are refused instead.
     this.unfit = refuse ? line : null;
-    if (line !== null && line !== this.lastProblem && !(first && refuse)) {
+    if (line !== null && line !== this.lastProblem && !(first && refuse && !this.startupPassed)) {
       if (refuse) this.options.logger.error('idempotency store unfit: keyed awards are refused', { problem: line });
       else this.options.logger.warn('idempotency store unsafe for money', { problem: line });
     }
