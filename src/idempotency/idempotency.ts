@@ -84,7 +84,8 @@ export class Idempotency {
 
   private async first(key: string, claim: Claim, post: () => Promise<ChallengeHistoryRecord>): Promise<ChallengeHistoryRecord> {
     let ended!: (state: KeyState) => void;
-    this.local.set(key, { holder: claim, ended: new Promise<KeyState>((resolve) => (ended = resolve)) });
+    const wait: SharedWait = { holder: claim, ended: new Promise<KeyState>((resolve) => (ended = resolve)) };
+    this.local.set(key, wait);
     let outcome: RecordedOutcome | null = null;
     try {
       const record = await post();
@@ -96,7 +97,8 @@ export class Idempotency {
       await this.settle(key, claim, outcome);
       throw error;
     } finally {
-      this.local.delete(key);
+      // Freed, the key may already be another first's here: only this one's wait is removed.
+      if (this.local.get(key) === wait) this.local.delete(key);
       // Local repeats replay what this request knows, even when its settle failed.
       ended(outcome === null ? { status: 'free' } : { status: 'settled', record: { ...claim, outcome } });
     }
