@@ -77,7 +77,6 @@ export class RedisStoreCheck {
     this.timer.unref();
   }
 
-  /** On every (re)connection: fitness from INFO, then the epoch. */
   get epochKey(): string {
     return this.options.epochKey;
   }
@@ -86,6 +85,7 @@ export class RedisStoreCheck {
     return this.options.logger;
   }
 
+  /** On every (re)connection: fitness from INFO, then the epoch. */
   private async check(): Promise<void> {
     const line = await this.fitness();
     const first = !this.checked;
