@@ -1,11 +1,12 @@
 // The cost of an idempotency key on the hot path: CPU per request of the gateway process for an
-// award without a key, and with a fresh key per request on the memory store and on Redis (plus
-// redis-server's own CPU). Bounded by count and time; rounds interleaved, so read the ratios.
+// award without a key, and with a fresh key per request on the memory store and on Redis, with
+// and without a replica acknowledging every claim (plus redis-server's own CPU; the primary's). Bounded by count and time; rounds interleaved, so read the ratios.
 
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'undici';
 import { startRedis } from '../scripts/support/redis.js';
+import type { TestRedis } from '../scripts/support/redis.js';
 import { DOCUMENT, GRAPHQL_HEADERS, VARIABLES, cpuMicros, freePort } from './shared.js';
 
 const ROUNDS = 3;
@@ -20,6 +21,8 @@ interface Variant {
   url: string;
   pid: number;
   keyed: boolean;
+  /** The Redis it writes to (its CPU is counted), or null for the memory store. */
+  store: TestRedis | null;
   answered: number;
   cpuMicros: number;
   redisCpuMicros: number;
@@ -65,39 +68,46 @@ async function waitUntilServing(url: string): Promise<void> {
 }
 
 export async function keyedBench(startGateway: StartGateway, stopGateway: (child: ChildProcess) => Promise<void>) {
-  const redis = await startRedis();
-  const [memoryPort, redisPort] = await Promise.all([freePort(), freePort()]);
+  // Fit for money, as a production gateway requires: an append-only file, or a replica that acknowledges every claim.
+  const redis = await startRedis({ args: ['--appendonly', 'yes'] });
+  const primary = await startRedis();
+  const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+  const [memoryPort, redisPort, replicatedPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const memoryGateway = startGateway(memoryPort, {});
   const redisGateway = startGateway(redisPort, { REDIS_URL: redis.url });
-  const variant = (name: string, port: number, child: ChildProcess, keyed: boolean): Variant => ({
+  const replicatedGateway = startGateway(replicatedPort, { REDIS_URL: primary.url, REDIS_MIN_REPLICAS: '1' });
+  const variant = (name: string, port: number, child: ChildProcess, keyed: boolean, store: TestRedis | null): Variant => ({
     name,
     url: `http://127.0.0.1:${port}/graphql`,
     pid: child.pid!,
     keyed,
+    store,
     answered: 0,
     cpuMicros: 0,
     redisCpuMicros: 0,
   });
   const variants = [
-    variant('no key', memoryPort, memoryGateway, false),
-    variant('fresh key, memory store', memoryPort, memoryGateway, true),
-    variant('fresh key, Redis store', redisPort, redisGateway, true),
+    variant('no key', memoryPort, memoryGateway, false, null),
+    variant('fresh key, memory store', memoryPort, memoryGateway, true, null),
+    variant('fresh key, Redis store (appendonly yes)', redisPort, redisGateway, true, redis),
+    variant('fresh key, Redis store, REDIS_MIN_REPLICAS=1', replicatedPort, replicatedGateway, true, primary),
   ];
+  const storeCpu = (v: Variant) => (v.store ? cpuMicros(v.store.pid()!) : 0);
   try {
-    await Promise.all([waitUntilServing(variants[0]!.url), waitUntilServing(variants[2]!.url)]);
+    await Promise.all([waitUntilServing(variants[0]!.url), waitUntilServing(variants[2]!.url), waitUntilServing(variants[3]!.url)]);
     for (const v of variants) await drive(v.url, v.keyed, 500); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < variants.length; i++) {
         const v = variants[(i + round) % variants.length]!;
-        const [cpu, redisCpu] = [cpuMicros(v.pid), cpuMicros(redis.pid()!)];
+        const [cpu, redisCpu] = [cpuMicros(v.pid), storeCpu(v)];
         v.answered += await drive(v.url, v.keyed, REQUESTS_PER_ROUND);
         v.cpuMicros += cpuMicros(v.pid) - cpu;
-        v.redisCpuMicros += cpuMicros(redis.pid()!) - redisCpu;
+        v.redisCpuMicros += storeCpu(v) - redisCpu;
       }
     }
   } finally {
-    await Promise.all([stopGateway(memoryGateway), stopGateway(redisGateway)]);
-    await redis.stop();
+    await Promise.all([stopGateway(memoryGateway), stopGateway(redisGateway), stopGateway(replicatedGateway)]);
+    await Promise.all([redis.stop(), replica.stop(), primary.stop()]);
   }
   const perRequest = (micros: number, v: Variant) => Math.round(micros / Math.max(1, v.answered));
   const unkeyed = perRequest(variants[0]!.cpuMicros, variants[0]!);
@@ -106,7 +116,7 @@ export async function keyedBench(startGateway: StartGateway, stopGateway: (child
     answered: v.answered,
     gatewayCpuMicrosPerRequest: perRequest(v.cpuMicros, v),
     toUnkeyed: Math.round((perRequest(v.cpuMicros, v) / unkeyed) * 100) / 100,
-    redisCpuMicrosPerRequest: v.name.includes('Redis') ? perRequest(v.redisCpuMicros, v) : null,
+    redisCpuMicrosPerRequest: v.store ? perRequest(v.redisCpuMicros, v) : null,
   }));
 }
 

@@ -132,6 +132,12 @@ async function main(): Promise<void> {
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}/api/v2`;
   const upstream = startProcess('bench/upstream.js', { PORT: String(upstreamPort) });
   const common = { PORT: '', UPSTREAM_URL: upstreamUrl, NODE_ENV: 'production' };
+  if (process.env.BENCH_ONLY === 'keyed') {
+    // The keyed rows alone (BENCH_ONLY=keyed npm run bench): printed, results.json untouched.
+    printKeyedTable(await keyedBench((port, env) => startGatewayProcess(port, upstreamUrl, undefined, env), stopGateway));
+    upstream.kill('SIGTERM');
+    return;
+  }
   const floor = startProcess('bench/peers/floor.js', { ...common, PORT: String(floorPort) });
   const gateway = startGatewayProcess(gatewayPort, upstreamUrl);
   const apollo = startProcess('bench/peers/apollo.js', { ...common, PORT: String(apolloPort) });

@@ -48,7 +48,7 @@ const MUTATION = `mutation Award($input: AddChallengeHistoryInput!) {
 type Answer = { kind: 'success'; id: string } | { kind: 'unknown' } | { kind: 'retryable'; code: string } | { kind: 'unexpected'; text: string };
 
 export async function runKeyedLoadTest(): Promise<void> {
-  const redis = await startRedis();
+  const redis = await startRedis({ args: ['--appendonly', 'yes'] }); // fit for money: a production gateway refuses a Redis without persistence
   const upstream = await startScriptableUpstream();
   const recordsByMessage = new Map<string, number>();
   let nextId = 1;

@@ -77,6 +77,10 @@ export interface IdempotencySettings {
   redisKeyPrefix: string;
   /** Longest wait for one Redis command, and for the first connection at start-up. */
   redisTimeoutMs: number;
+  /** REDIS_MIN_REPLICAS: replicas that acknowledge a claim (WAIT) before its POST leaves; >= 1 stands in for persistence. */
+  redisMinReplicas: number;
+  /** REDIS_UNSAFE_STORE: a Redis that may lose records is only warned about in production (unsafe for money). */
+  redisUnsafeStore: boolean;
   /** Largest document stored as an automatic persisted query; larger ones run but are not stored. */
   apqMaxDocumentBytes: number;
   /** Most bytes of documents the in-memory APQ store holds; the oldest go first. */
@@ -302,6 +306,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       redisUrl: read.redisUrl('REDIS_URL'),
       redisKeyPrefix: read.keyPrefix('REDIS_KEY_PREFIX', 'challenge-gateway:'),
       redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 500, { min: 10, max: 60_000 }),
+      redisMinReplicas: read.integer('REDIS_MIN_REPLICAS', 0, { max: 100 }),
+      redisUnsafeStore: read.boolean('REDIS_UNSAFE_STORE', false),
       apqMaxDocumentBytes: read.integer('APQ_MAX_DOCUMENT_BYTES', 64 * 1024, { min: 1024, max: 10 * 1024 * 1024 }),
       apqMaxBytes: read.integer('APQ_MAX_BYTES', 16 * 1024 * 1024, { min: 64 * 1024, max: 4 * 1024 * 1024 * 1024 }),
     },

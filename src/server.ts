@@ -114,7 +114,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   upstream.onResponse(metrics.observeUpstream);
   const tracing = Tracing.fromConfig(config);
   const lifecycle = new Lifecycle();
-  const shared = createSharedState(config, { logger, onStoreUnavailable: () => metrics.idempotencyStoreUnavailable.inc() });
+  const shared = createSharedState(config, {
+    logger,
+    onStoreUnavailable: (reason) => metrics.idempotencyStoreUnavailable.inc({ reason }),
+    onStoreReset: () => metrics.idempotencyStoreResets.inc(),
+  });
 
   // One context factory for Yoga and the fast lane.
   const contextOf = (authorization: string | null, telemetry: RequestTelemetry): GatewayContext =>
@@ -210,6 +214,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     fastLane: fastLane.status,
     listen: async () => {
       await fastLane.status; // the lane's start-up checks decide before the first request
+      await shared.ready; // a store unfit for money stops a production gateway here (StartupError)
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {

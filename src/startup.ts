@@ -39,6 +39,7 @@ export async function listenOrExplain(listen: () => Promise<URL>, where: { host:
   try {
     return await listen();
   } catch (error) {
+    if (error instanceof StartupError) throw error; // a check listen() runs first (the store's fitness) says its own line
     const code = (error as NodeJS.ErrnoException).code;
     const advice = (code && LISTEN_ADVICE[code]) ?? (error as Error).message;
     throw new StartupError(`Cannot listen on ${where.host}:${where.port}: ${advice}${code ? ` (${code})` : ''}.`);

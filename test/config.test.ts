@@ -156,9 +156,13 @@ test('idempotency and shared store: documented defaults, the variables read, bad
     redisUrl: null,
     redisKeyPrefix: 'challenge-gateway:',
     redisTimeoutMs: 500,
+    redisMinReplicas: 0,
+    redisUnsafeStore: false,
     apqMaxDocumentBytes: 64 * 1024,
     apqMaxBytes: 16 * 1024 * 1024,
   });
+  expect(loadConfig({ REDIS_MIN_REPLICAS: '2', REDIS_UNSAFE_STORE: 'true' }).idempotency).toMatchObject({ redisMinReplicas: 2, redisUnsafeStore: true });
+  expect(problemsOf({ REDIS_MIN_REPLICAS: '-1' })).toHaveLength(1);
   const set = loadConfig({
     IDEMPOTENCY_TTL_S: '3600',
     IDEMPOTENCY_MAX_KEYS: '10',

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 
 export interface TestRedis {
@@ -21,14 +22,16 @@ export interface TestRedis {
   thaw(): void;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** More redis-server arguments, after the defaults (a later one wins): `['--appendonly', 'yes']`, `['--replicaof', ...]`. */
+export async function startRedis({ args = [] }: { args?: string[] } = {}): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | null = null;
 
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    // --dir: an append-only file (when asked for) goes to the temporary directory, never the working tree.
+    const defaults = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const aofPlace = ['--dir', tmpdir(), '--appenddirname', `redis-test-${port}-aof`];
+    child = spawn('redis-server', [...defaults, ...aofPlace, ...args], { stdio: 'ignore' });
     const deadline = Date.now() + 5_000;
     while (!(await ping(port))) {
       if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);

@@ -60,7 +60,7 @@ const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: fieldError('false', 'The `idempotencyKey` is taken by another caller or by other arguments; nothing was sent.'),
   IDEMPOTENCY_STORE_UNAVAILABLE: fieldError(
     'false',
-    'A keyed award while the idempotency store does not answer; nothing was sent. Retry later with the same key.',
+    'A keyed award while the idempotency store cannot take it (unreachable, full, unfit for money, just lost its data, too few replicas); nothing was sent. Retry later with the same key.',
   ),
   OUTCOME_UNKNOWN: fieldError('true', "A repeat of a keyed award whose first request's outcome was never recorded: check whether the award exists."),
   INTERNAL_SERVER_ERROR: fieldError(

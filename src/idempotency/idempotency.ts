@@ -1,6 +1,7 @@
 // Runs a keyed award at most once per key: the first request claims the key before its POST
 // leaves and records what it ended in; a repeat (same token, same arguments) waits while the
-// first is in flight, on this instance or another, then replays its answer without a POST.
+// first is in flight, then replays its answer without a POST. On the first's instance a repeat
+// waits for it without a store command; on another, repeats share one poller per key.
 
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,22 +13,23 @@ import { fingerprintOf, hashToken } from './keys.js';
 import type { AwardArguments } from './keys.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import { IdempotencyStoreUnavailable } from './store.js';
-import type { Claim, IdempotencyStore, KeyState, RecordedOutcome } from './store.js';
+import type { Claim, IdempotencyStore, KeyState, RecordedOutcome, StoreUnavailableReason } from './store.js';
 
-/** How often a repeat looks at the store while another instance holds the key. */
+/** How often an instance looks at the store while another instance holds a key (one poller per key): quick at first, then every 100 ms. */
 const POLL_MS = 25;
+const MAX_POLL_MS = 100;
 /** Claims tried when a key is freed under a waiting repeat (the first was refused); then the repeat gives up. */
 const MAX_CLAIMS = 3;
 
 export interface IdempotencyOptions {
   store: IdempotencyStore;
-  /** Life of the in-flight mark: the upstream deadline plus a margin for the store's own calls. */
+  /** Life of the in-flight mark: the worst case from claim to settle. */
   markMs: number;
   /** Life of a record (IDEMPOTENCY_TTL_S). */
   recordMs: number;
   logger: Logger;
-  /** Told of every keyed request refused because the store could not answer (a metric). */
-  onStoreUnavailable(): void;
+  /** Told of every keyed request refused because the store could not answer, with why (a metric label). */
+  onStoreUnavailable(reason: StoreUnavailableReason): void;
 }
 
 /** Successes that are a replay of an earlier request's answer (AddChallengeHistorySuccess.replayed). */
@@ -37,9 +39,19 @@ export function isReplayed(record: ChallengeHistoryRecord): boolean {
   return replayedRecords.has(record);
 }
 
+const loggedFailures = new WeakSet<Error>();
+
+/** A wait many repeats share: who holds the key (checked by each) and the state it ends in. */
+interface SharedWait {
+  holder: Claim;
+  ended: Promise<KeyState>;
+}
+
 export class Idempotency {
-  /** Keys whose first request runs on this instance: a repeat here waits for it without polling. */
-  private readonly local = new Map<string, Promise<void>>();
+  /** Keys whose first request runs on this instance: a repeat here waits for its outcome, no store command. */
+  private readonly local = new Map<string, SharedWait>();
+  /** Keys another instance holds: one poller per key, however many repeats wait here. */
+  private readonly pollers = new Map<string, SharedWait>();
 
   constructor(private readonly options: IdempotencyOptions) {}
 
@@ -47,13 +59,23 @@ export class Idempotency {
     const claim: Claim = { tokenHash: hashToken(token), fingerprint: fingerprintOf(args), attempt: randomUUID() };
     const { markMs, recordMs } = this.options;
     for (let claims = 0; claims < MAX_CLAIMS; claims++) {
-      const state = await this.ask(() => this.options.store.claim(key, claim, { markMs, recordMs }), key, claim);
-      if (state.status === 'free') return this.first(key, claim, post);
-      const outcome = await this.waitWhileInFlight(key, claim, state);
+      const waiting = this.local.get(key) ?? this.pollers.get(key);
+      let state: KeyState;
+      if (waiting) {
+        checkHolder(waiting.holder, claim);
+        state = await this.refusedOnFailure(waiting.ended);
+      } else {
+        state = await this.refusedOnFailure(this.options.store.claim(key, claim, { markMs, recordMs }));
+        if (state.status === 'free') return this.first(key, claim, post);
+        checkHolder(state.record, claim);
+        if (state.status === 'in_flight') state = await this.refusedOnFailure(this.waitFor(key, state));
+      }
       // Freed: the first ended in a refusal and recorded nothing, so this request runs as a first one.
-      if (outcome.status !== 'free') return replay(outcome);
+      if (state.status === 'free') continue;
+      checkHolder(state.record, claim); // the key may have been freed and taken by another caller meanwhile
+      return replay(state);
     }
-    throw storeUnavailableError();
+    throw storeUnavailableError('unreachable');
   }
 
   close(): Promise<void> {
@@ -61,18 +83,24 @@ export class Idempotency {
   }
 
   private async first(key: string, claim: Claim, post: () => Promise<ChallengeHistoryRecord>): Promise<ChallengeHistoryRecord> {
-    let settled!: () => void;
-    this.local.set(key, new Promise<void>((resolve) => (settled = resolve)));
+    let ended!: (state: KeyState) => void;
+    const wait: SharedWait = { holder: claim, ended: new Promise<KeyState>((resolve) => (ended = resolve)) };
+    this.local.set(key, wait);
+    let outcome: RecordedOutcome | null = null;
     try {
       const record = await post();
-      await this.settle(key, claim, { kind: 'success', record: encodeRecord(record) });
+      outcome = { kind: 'success', record: encodeRecord(record) };
+      await this.settle(key, claim, outcome);
       return record;
     } catch (error) {
-      await this.settle(key, claim, outcomeToRecord(error));
+      outcome = outcome ?? outcomeToRecord(error);
+      await this.settle(key, claim, outcome);
       throw error;
     } finally {
-      this.local.delete(key);
-      settled();
+      // Freed, the key may already be another first's here: only this one's wait is removed.
+      if (this.local.get(key) === wait) this.local.delete(key);
+      // Local repeats replay what this request knows, even when its settle failed.
+      ended(outcome === null ? { status: 'free' } : { status: 'settled', record: { ...claim, outcome } });
     }
   }
 
@@ -85,32 +113,49 @@ export class Idempotency {
     }
   }
 
-  private async waitWhileInFlight(key: string, claim: Claim, state: KeyState): Promise<KeyState> {
+  /** Waits while another instance holds the key: one poller per key on this instance, shared by every repeat. */
+  private waitFor(key: string, state: KeyState & { status: 'in_flight' }): Promise<KeyState> {
+    const shared = this.pollers.get(key);
+    if (shared) return shared.ended;
     const deadline = Date.now() + this.options.markMs + POLL_MS;
-    let current = state;
-    for (;;) {
-      if (current.status === 'free') return current;
-      if (current.record.tokenHash !== claim.tokenHash) throw keyReusedError('another caller');
-      if (current.record.fingerprint !== claim.fingerprint) throw keyReusedError('other arguments');
-      if (current.status !== 'in_flight' || Date.now() > deadline) return current;
-      const local = this.local.get(key);
-      await (local ? Promise.race([local, sleep(POLL_MS)]) : sleep(POLL_MS));
-      current = await this.ask(() => this.options.store.read(key), key, claim);
-    }
+    const poll = async (): Promise<KeyState> => {
+      let current: KeyState = state;
+      let pause = POLL_MS;
+      try {
+        while (current.status === 'in_flight' && Date.now() <= deadline) {
+          await sleep(pause);
+          pause = Math.min(pause * 2, MAX_POLL_MS);
+          current = await this.options.store.read(key);
+        }
+        return current;
+      } finally {
+        this.pollers.delete(key);
+      }
+    };
+    const ended = poll();
+    this.pollers.set(key, { holder: state.record, ended });
+    return ended;
   }
 
-  private async ask(call: () => Promise<KeyState>, key: string, claim: Claim): Promise<KeyState> {
+  /** The store's answer, or IDEMPOTENCY_STORE_UNAVAILABLE (counted by reason, logged) when it could not give one. */
+  private async refusedOnFailure(answer: Promise<KeyState>): Promise<KeyState> {
     try {
-      return await call();
+      return await answer;
     } catch (error) {
       if (!(error instanceof IdempotencyStoreUnavailable)) throw error;
-      this.options.onStoreUnavailable();
-      this.options.logger.warn('idempotency store unavailable', { error: error.message });
-      // A claim that timed out may still land: free it again if it did (a no-op otherwise).
-      this.options.store.settle(key, claim, null, this.options.recordMs).catch(() => {});
-      throw storeUnavailableError();
+      this.options.onStoreUnavailable(error.reason);
+      // One line per failure, not per repeat: every repeat sharing a poller gets the same error.
+      if (!loggedFailures.has(error)) this.options.logger.warn('idempotency store unavailable', { reason: error.reason, error: error.message });
+      loggedFailures.add(error);
+      throw storeUnavailableError(error.reason);
     }
   }
+}
+
+/** A repeat must come from the caller that holds the key, with the same arguments. */
+function checkHolder(holder: Claim, claim: Claim): void {
+  if (holder.tokenHash !== claim.tokenHash) throw keyReusedError('another caller');
+  if (holder.fingerprint !== claim.fingerprint) throw keyReusedError('other arguments');
 }
 
 /**
@@ -153,8 +198,18 @@ function keyReusedError(what: 'another caller' | 'other arguments'): GraphQLErro
   return new GraphQLError(message, { extensions: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED, outcomeUnknown: false } });
 }
 
-function storeUnavailableError(): GraphQLError {
-  return new GraphQLError('The idempotency store cannot be reached, so this keyed award was not sent. Retry with the same key.', {
+/** What a refused keyed award says, by why: every one of them was not sent, and a retry with the same key is safe. */
+const STORE_UNAVAILABLE_MESSAGES: Record<StoreUnavailableReason, string> = {
+  unreachable: 'The idempotency store cannot be reached, so this keyed award was not sent. Retry with the same key.',
+  full: 'The idempotency store is full, so this keyed award was not sent. Retry with the same key later.',
+  unfit: 'The idempotency store may lose records (its settings are unsafe), so this keyed award was not sent. Retry with the same key later.',
+  reset:
+    'The idempotency store lost its data moments ago; while awards sent before the loss may still be in flight, this keyed award was not sent. Retry with the same key in a few seconds.',
+  replication: 'The idempotency store could not copy the claim to enough replicas in time, so this keyed award was not sent. Retry with the same key.',
+};
+
+function storeUnavailableError(reason: StoreUnavailableReason): GraphQLError {
+  return new GraphQLError(STORE_UNAVAILABLE_MESSAGES[reason], {
     extensions: { code: ErrorCode.IDEMPOTENCY_STORE_UNAVAILABLE, outcomeUnknown: false },
   });
 }

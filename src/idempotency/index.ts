@@ -10,33 +10,62 @@ import { MemoryIdempotencyStore } from './memory-store.js';
 import { connectRedis } from './redis-client.js';
 import type { RedisConnection } from './redis-client.js';
 import { RedisIdempotencyStore } from './redis-store.js';
+import { RedisStoreCheck } from './store-check.js';
+import type { StoreUnavailableReason } from './store.js';
 import type { ChallengeHistoryRecord } from '../upstream/types.js';
 
 export { Idempotency, isReplayed } from './idempotency.js';
 export { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from './keys.js';
 export type { AwardArguments } from './keys.js';
 export { claimToSettleMs, shortestRecordTtlS } from './deadlines.js';
+export { STORE_UNAVAILABLE_REASONS } from './store.js';
+export type { StoreUnavailableReason } from './store.js';
 
 export interface SharedState {
   idempotency: Idempotency;
   /** The Redis connection when REDIS_URL is set (the APQ store uses it too). */
   redis: RedisConnection | null;
+  /** Resolves once the store is checked fit (Redis); rejects with a StartupError when production must not start on it. */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
 export function createSharedState(
   config: GatewayConfig,
-  { logger, onStoreUnavailable }: { logger: Logger; onStoreUnavailable(): void },
+  {
+    logger,
+    onStoreUnavailable,
+    onStoreReset,
+  }: { logger: Logger; onStoreUnavailable(reason: StoreUnavailableReason): void; onStoreReset(): void },
 ): SharedState {
   const settings = config.idempotency;
   const redis = settings.redisUrl ? connectRedis(settings.redisUrl, settings.redisTimeoutMs, logger) : null;
-  const store = redis
-    ? new RedisIdempotencyStore(redis, settings.redisKeyPrefix)
-    : new MemoryIdempotencyStore({ maxKeys: settings.maxKeys, maxBytes: settings.maxBytes, maxKeysPerToken: settings.maxKeysPerToken });
+  // The longest a claimed award can take to be answered: its wait for a connection, then its deadline.
+  const markMs = claimToSettleMs({ ...config, redisTimeoutMs: settings.redisTimeoutMs });
+  const check = redis
+    ? new RedisStoreCheck({
+        connection: redis,
+        epochKey: `${settings.redisKeyPrefix}idempotency-epoch`,
+        markMs,
+        production: config.nodeEnv === 'production',
+        unsafe: settings.redisUnsafeStore,
+        minReplicas: settings.redisMinReplicas,
+        logger,
+        onReset: onStoreReset,
+      })
+    : null;
+  const store =
+    redis && check
+      ? new RedisIdempotencyStore(redis, {
+          prefix: settings.redisKeyPrefix,
+          timeoutMs: settings.redisTimeoutMs,
+          minReplicas: settings.redisMinReplicas,
+          check,
+        })
+      : new MemoryIdempotencyStore({ maxKeys: settings.maxKeys, maxBytes: settings.maxBytes, maxKeysPerToken: settings.maxKeysPerToken });
   const idempotency = new Idempotency({
     store,
-    // The longest a claimed award can take to be answered: its wait for a connection, then its deadline.
-    markMs: claimToSettleMs({ ...config, redisTimeoutMs: settings.redisTimeoutMs }),
+    markMs,
     recordMs: settings.ttlSeconds * 1000,
     logger,
     onStoreUnavailable,
@@ -44,6 +73,7 @@ export function createSharedState(
   return {
     idempotency,
     redis,
+    ready: check ? check.startup() : Promise.resolve(),
     close: async () => {
       await idempotency.close();
       await redis?.close();

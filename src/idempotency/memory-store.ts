@@ -88,7 +88,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const unproven = owner.successes === 0;
     const bytes = ENTRY_BYTES + key.length + EXPECTED_ANSWER_BYTES;
     const full = this.refusal(owner, unproven, bytes);
-    if (full) throw new IdempotencyStoreUnavailable(full);
+    if (full) throw new IdempotencyStoreUnavailable(full, { reason: 'full' });
     const now = this.now();
     const { tokenHash } = owner;
     const { fingerprint, attempt } = claim;

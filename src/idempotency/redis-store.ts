@@ -1,84 +1,249 @@
 // The shared store: every gateway instance on one Redis sees the same keys. A key is two Redis
-// keys: the record (JSON of the claim and, once settled, its outcome; lives IDEMPOTENCY_TTL_S)
-// and the in-flight mark (lives the upstream deadline plus a margin). Claiming and settling are
-// Lua scripts, so two instances racing on one key cannot both claim it.
+// keys under one hash tag (so a Redis Cluster keeps them on one node): the record (JSON of the
+// claim and, once settled, its outcome; lives IDEMPOTENCY_TTL_S) and the in-flight mark (lives
+// the worst case from claim to settle). Claiming and settling are Lua scripts, so two instances
+// racing on one key cannot both claim it.
+// Beside every claim the gateway reads its epoch key (a loss of the store's data is seen before
+// an award is sent on an empty store) and, with REDIS_MIN_REPLICAS, WAITs for the replicas.
 
+import { createHash } from 'node:crypto';
 import type { RedisConnection } from './redis-client.js';
+import { EPOCH_SCRIPT } from './store-check.js';
+import type { RedisStoreCheck } from './store-check.js';
 import { IdempotencyStoreUnavailable, keyState } from './store.js';
 import type { Claim, ClaimOptions, IdempotencyStore, KeyState, RecordedOutcome, StoredRecord } from './store.js';
 
-// KEYS: record, mark. ARGV: started record JSON, record ms, mark ms.
+// KEYS: record, mark, and (until one IDEMPOTENCY_TTL_S after the upgrade to hash-tagged names)
+// the record and mark under the earlier names. ARGV: started record JSON, record ms, mark ms.
 // Answers nil when this call claimed the key, else {record JSON, mark's remaining ms}.
 const CLAIM = `
 local existing = redis.call('GET', KEYS[1])
 if existing then return {existing, redis.call('PTTL', KEYS[2])} end
+local legacy = redis.call('GET', KEYS[3])
+if legacy then return {legacy, redis.call('PTTL', KEYS[4])} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
 return false
 `;
 
-// KEYS: record, mark. Answers nil or {record JSON, mark's remaining ms}.
+// KEYS: as CLAIM's. Answers nil or {record JSON, mark's remaining ms}.
 const READ = `
 local existing = redis.call('GET', KEYS[1])
 if existing then return {existing, redis.call('PTTL', KEYS[2])} end
+local legacy = redis.call('GET', KEYS[3])
+if legacy then return {legacy, redis.call('PTTL', KEYS[4])} end
 return false
 `;
 
-// KEYS: record, mark. ARGV: attempt, settled record JSON ('' frees the key), record ms.
-// Only the attempt that claimed the key settles it.
+// KEYS: record, mark. ARGV: the record's opening with this attempt ({"attempt":"..."), settled
+// record JSON ('' frees the key), record ms. Only the attempt that claimed the key settles it.
+// Answers 1 when settled, 0 when another attempt holds the key, 2 when the record was gone
+// (the store lost it: the outcome is written back, so a retry replays it).
 const SETTLE = `
 local existing = redis.call('GET', KEYS[1])
-if not existing or cjson.decode(existing).attempt ~= ARGV[1] then return 0 end
+if not existing then
+  if ARGV[2] ~= '' then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+  redis.call('DEL', KEYS[2])
+  return 2
+end
+if string.sub(existing, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 redis.call('DEL', KEYS[2])
 return 1
 `;
 
 type Found = [record: string, markRemainingMs: number] | null;
+type Keys = [record: string, mark: string, legacyRecord: string, legacyMark: string];
 
 interface IdempotencyCommands {
-  idempotencyClaim(record: string, mark: string, started: string, recordMs: number, markMs: number): Promise<Found>;
-  idempotencyRead(record: string, mark: string): Promise<Found>;
-  idempotencySettle(record: string, mark: string, attempt: string, settled: string, recordMs: number): Promise<number>;
+  idempotencyClaim(...args: [...Keys, started: string, recordMs: number, markMs: number]): Promise<Found>;
+  idempotencyRead(...keys: Keys): Promise<Found>;
+  idempotencySettle(record: string, mark: string, attemptOpening: string, settled: string, recordMs: number): Promise<number>;
+}
+
+interface ClaimPipeline {
+  idempotencyClaim(...args: [...Keys, started: string, recordMs: number, markMs: number]): ClaimPipeline;
+  get(key: string): ClaimPipeline;
+  wait(replicas: number, timeoutMs: number): ClaimPipeline;
+  exec(): Promise<readonly (readonly [Error | null, unknown])[] | null>;
+}
+
+export interface RedisStoreOptions {
+  prefix: string;
+  /** REDIS_TIMEOUT_MS: also the WAIT for replicas, and the wait for a reconnection before reading a lost claim back. */
+  timeoutMs: number;
+  /** REDIS_MIN_REPLICAS: replicas that must acknowledge a claim before the POST leaves. */
+  minReplicas: number;
+  check: RedisStoreCheck;
+}
+
+/**
+ * Settles and frees that failed (a claim whose reply was lost, an outcome Redis could not take):
+ * written once Redis answers again, so a key is never left started by a call whose outcome this
+ * instance knows (bounded; retried every second and on every reconnection).
+ */
+const MAX_PENDING_WRITES = 10_000;
+const PENDING_RETRY_MS = 1_000;
+
+interface PendingWrite {
+  claim: Claim;
+  /** The settled record's JSON; '' frees the key. */
+  settled: string;
+  recordMs: number;
 }
 
 export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly commands: IdempotencyCommands;
+  private readonly pending = new Map<string, PendingWrite>();
+  private readonly retryTimer: NodeJS.Timeout;
+  private readonly onReady = () => void this.writePending();
 
   constructor(
     private readonly connection: RedisConnection,
-    private readonly prefix: string,
+    private readonly options: RedisStoreOptions,
   ) {
     const { redis } = connection;
-    redis.defineCommand('idempotencyClaim', { lua: CLAIM, numberOfKeys: 2 });
-    redis.defineCommand('idempotencyRead', { lua: READ, numberOfKeys: 2, readOnly: true });
+    redis.defineCommand('idempotencyClaim', { lua: CLAIM, numberOfKeys: 4 });
+    redis.defineCommand('idempotencyRead', { lua: READ, numberOfKeys: 4, readOnly: true });
     redis.defineCommand('idempotencySettle', { lua: SETTLE, numberOfKeys: 2 });
+    redis.defineCommand('idempotencyEpoch', { lua: EPOCH_SCRIPT, numberOfKeys: 1 });
     this.commands = redis as unknown as IdempotencyCommands;
+    redis.on('ready', this.onReady);
+    this.retryTimer = setInterval(() => {
+      if (this.pending.size > 0 && redis.status === 'ready') void this.writePending();
+    }, PENDING_RETRY_MS);
+    this.retryTimer.unref();
   }
 
-  claim(key: string, claim: Claim, { markMs, recordMs }: ClaimOptions): Promise<KeyState> {
-    const started: StoredRecord = { ...claim, outcome: null };
-    return this.found(() => this.commands.idempotencyClaim(...this.keys(key), JSON.stringify(started), recordMs, markMs));
+  async claim(key: string, claim: Claim, { markMs, recordMs }: ClaimOptions): Promise<KeyState> {
+    await this.connection.firstConnection;
+    const { redis } = this.connection;
+    const keys = this.keys(key);
+    if (this.pending.has(key)) await this.writePending(key);
+    const { minReplicas, timeoutMs, check } = this.options;
+    // One write, one round trip: the claim, the epoch read after it, the replicas' acknowledgement of it.
+    const pipeline = redis.pipeline() as unknown as ClaimPipeline;
+    pipeline.idempotencyClaim(...keys, startedRecord(claim), recordMs, markMs).get(check.epochKey);
+    if (minReplicas > 0) pipeline.wait(minReplicas, timeoutMs);
+    const replies = (await pipeline.exec().catch((error: Error) => [[error, null]] as const)) ?? [];
+    const [claimError, found] = replies[0] ?? [new Error('no reply to the claim'), null];
+    if (claimError) return this.claimFailed(key, claim, claimError);
+    const [epochError, epoch] = replies[1] ?? [new Error('no reply'), null];
+    if (!epochError) check.observeEpoch(epoch as string | null);
+    if (found !== null) return stateOf(found as Found);
+    const [waitError, acked] = replies[2] ?? [null, 0];
+    const replicas = waitError ? 0 : (acked as number);
+    const refusal =
+      check.refusal() ??
+      (replicas < minReplicas
+        ? new IdempotencyStoreUnavailable(`${replicas} of REDIS_MIN_REPLICAS=${minReplicas} replicas acknowledged the claim in time`, {
+            reason: 'replication',
+          })
+        : null);
+    if (refusal) {
+      // Nothing was sent: the key is free again for the retry.
+      await this.free(key, claim).catch(() => this.pendLater(key, { claim, settled: '', recordMs: 0 }));
+      throw refusal;
+    }
+    return { status: 'free' };
   }
 
   read(key: string): Promise<KeyState> {
-    return this.found(() => this.commands.idempotencyRead(...this.keys(key)));
+    return this.send(() => this.commands.idempotencyRead(...this.keys(key))).then(stateOf);
   }
 
   async settle(key: string, claim: Claim, outcome: RecordedOutcome | null, recordMs: number): Promise<void> {
-    const settled = outcome === null ? '' : JSON.stringify({ ...claim, outcome } satisfies StoredRecord);
-    await this.send(() => this.commands.idempotencySettle(...this.keys(key), claim.attempt, settled, recordMs));
+    const settled =
+      outcome === null ? '' : JSON.stringify({ attempt: claim.attempt, tokenHash: claim.tokenHash, fingerprint: claim.fingerprint, outcome });
+    try {
+      await this.write(key, { claim, settled, recordMs });
+    } catch (error) {
+      // Written once Redis answers again: the outcome this request knows is never left unrecorded.
+      this.pendLater(key, { claim, settled, recordMs });
+      throw error;
+    }
   }
 
-  async close(): Promise<void> {}
-
-  private keys(key: string): [record: string, mark: string] {
-    return [`${this.prefix}idempotency:${key}`, `${this.prefix}idempotency-mark:${key}`];
+  async close(): Promise<void> {
+    clearInterval(this.retryTimer);
+    this.connection.redis.off('ready', this.onReady);
+    this.options.check.close();
   }
 
-  private async found(command: () => Promise<Found>): Promise<KeyState> {
-    const found = await this.send(command);
-    return found === null ? { status: 'free' } : keyState(JSON.parse(found[0]) as StoredRecord, found[1]);
+  /**
+   * A claim without an answer: unreachable or full, the claim did not run; otherwise its reply
+   * may be lost after Redis ran it, so the key is read back (once the connection is up again)
+   * and freed when this attempt holds it. Never an answer that is not true, and never a key
+   * left started by a call that was not sent (a failed freeing is tried again until it works).
+   */
+  private async claimFailed(key: string, claim: Claim, error: Error): Promise<KeyState> {
+    if (/^OOM /.test(error.message) || /\bOOM command not allowed\b/.test(error.message)) {
+      throw new IdempotencyStoreUnavailable('the store is full (OOM command not allowed)', { reason: 'full', cause: error });
+    }
+    const unavailable = new IdempotencyStoreUnavailable(`redis: ${error.message}`, { cause: error });
+    if (/Stream isn't writeable/.test(error.message)) throw unavailable;
+    try {
+      await this.ready();
+      const found = await this.commands.idempotencyRead(...this.keys(key));
+      if (found !== null && !found[0].startsWith(attemptOpening(claim))) return stateOf(found);
+      if (found !== null) await this.free(key, claim);
+    } catch {
+      this.pendLater(key, { claim, settled: '', recordMs: 0 });
+    }
+    throw unavailable;
+  }
+
+  private free(key: string, claim: Claim): Promise<void> {
+    return this.write(key, { claim, settled: '', recordMs: 0 });
+  }
+
+  /** Settles (or frees, settled '') the key if this attempt holds it; a record found gone is written back. */
+  private async write(key: string, { claim, settled, recordMs }: PendingWrite): Promise<void> {
+    const [record, mark] = this.keys(key);
+    const result = await this.send(() => this.commands.idempotencySettle(record, mark, attemptOpening(claim), settled, recordMs));
+    this.pending.delete(key);
+    if (settled === '') return;
+    if (result === 2) this.options.check.lost('a settle found its record gone (written back)');
+    // Another attempt claimed the key while this one was in flight: only a loss of the record lets that happen.
+    if (result === 0) this.options.check.lost('a settle found its key claimed by another attempt');
+  }
+
+  private pendLater(key: string, write: PendingWrite): void {
+    if (this.pending.size >= MAX_PENDING_WRITES && !this.pending.has(key)) {
+      this.options.check.logger.error('idempotency record not written and too many pending: it stays started', { pending: this.pending.size });
+      return;
+    }
+    this.pending.set(key, write);
+  }
+
+  /** Writes what could not be written (or one key's): each only if its attempt still holds the key. */
+  private async writePending(only?: string): Promise<void> {
+    const entries = only === undefined ? [...this.pending] : [[only, this.pending.get(only)!] as const];
+    await Promise.all(entries.map(([key, write]) => this.write(key, write).catch(() => {})));
+  }
+
+  /** Resolves once the connection is up, or throws after REDIS_TIMEOUT_MS. */
+  private ready(): Promise<void> {
+    const { redis } = this.connection;
+    if (redis.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', up);
+        reject(new Error('not reconnected in time'));
+      }, this.options.timeoutMs);
+      function up() {
+        clearTimeout(timer);
+        resolve();
+      }
+      redis.once('ready', up);
+    });
+  }
+
+  private keys(key: string): Keys {
+    const { prefix } = this.options;
+    // One hash tag per key: a digest, since a client's key may itself hold braces.
+    const tag = `${prefix}idempotency:{${createHash('sha256').update(key).digest('base64url')}}`;
+    return [tag, `${tag}:mark`, `${prefix}idempotency:${key}`, `${prefix}idempotency-mark:${key}`];
   }
 
   private async send<T>(command: () => Promise<T>): Promise<T> {
@@ -86,7 +251,22 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     try {
       return await command();
     } catch (error) {
-      throw new IdempotencyStoreUnavailable(`redis: ${(error as Error).message}`, { cause: error });
+      const message = (error as Error).message;
+      const reason = /\bOOM command not allowed\b/.test(message) ? 'full' : 'unreachable';
+      throw new IdempotencyStoreUnavailable(`redis: ${message}`, { cause: error, reason });
     }
   }
+}
+
+/** The started record, attempt first (settle compares the record's opening, no JSON parse in Lua). */
+function startedRecord(claim: Claim): string {
+  return JSON.stringify({ attempt: claim.attempt, tokenHash: claim.tokenHash, fingerprint: claim.fingerprint, outcome: null });
+}
+
+function attemptOpening(claim: Claim): string {
+  return `{"attempt":${JSON.stringify(claim.attempt)}`;
+}
+
+function stateOf(found: Found): KeyState {
+  return found === null ? { status: 'free' } : keyState(JSON.parse(found[0]) as StoredRecord, found[1]);
 }

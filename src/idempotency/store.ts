@@ -45,11 +45,22 @@ export interface IdempotencyStore {
   close(): Promise<void>;
 }
 
-/** The store cannot answer (unreachable, too slow, or full of in-flight keys): the keyed request is refused. */
+/**
+ * Why a keyed award was refused (the `reason` label of gateway_idempotency_store_unavailable_total):
+ * unreachable (no answer in time), full (no room for a new record), unfit (a store that may lose
+ * records, in production), reset (the store lost its data while awards claimed before may be in
+ * flight), replication (fewer replicas than REDIS_MIN_REPLICAS acknowledged the claim).
+ */
+export const STORE_UNAVAILABLE_REASONS = ['unreachable', 'full', 'unfit', 'reset', 'replication'] as const;
+export type StoreUnavailableReason = (typeof STORE_UNAVAILABLE_REASONS)[number];
+
+/** The store cannot answer (unreachable, too slow, full, unfit or just reset): the keyed request is refused. */
 export class IdempotencyStoreUnavailable extends Error {
-  constructor(reason: string, options?: { cause?: unknown }) {
-    super(reason, options);
+  readonly reason: StoreUnavailableReason;
+  constructor(message: string, options?: { cause?: unknown; reason?: StoreUnavailableReason }) {
+    super(message, options);
     this.name = 'IdempotencyStoreUnavailable';
+    this.reason = options?.reason ?? 'unreachable';
   }
 }
 

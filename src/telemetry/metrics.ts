@@ -3,6 +3,7 @@
 // operation name or aliases), outcome words, upstream route templates and statuses.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { STORE_UNAVAILABLE_REASONS } from '../idempotency/store.js';
 import { errorCodeLabel } from './outcomes.js';
 import type { RequestTelemetry } from './request-telemetry.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
@@ -34,15 +35,25 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  /** Keyed awards refused because the idempotency store could not answer (IDEMPOTENCY_STORE_UNAVAILABLE). */
+  /** Keyed awards refused because the idempotency store could not answer (IDEMPOTENCY_STORE_UNAVAILABLE), by reason. */
   readonly idempotencyStoreUnavailable = new Counter({
     name: 'gateway_idempotency_store_unavailable_total',
-    help: 'Keyed awards refused with IDEMPOTENCY_STORE_UNAVAILABLE: the idempotency store could not answer, nothing was sent.',
+    help: 'Keyed awards refused with IDEMPOTENCY_STORE_UNAVAILABLE, nothing sent; reason: unreachable, full, unfit, reset, replication.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Losses of the idempotency store's data the gateway detected (store-check.ts). */
+  readonly idempotencyStoreResets = new Counter({
+    name: 'gateway_idempotency_store_resets_total',
+    help: 'Times the idempotency store was found to have lost its data (its epoch key gone, or a settle finding its record gone).',
     registers: [this.registry],
   });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Every reason shows from the start (0), so a dashboard's rate() has a series before the first refusal.
+    for (const reason of STORE_UNAVAILABLE_REASONS) this.idempotencyStoreUnavailable.inc({ reason }, 0);
   }
 
   /** Observes a finished request, when it produced a GraphQL result. */

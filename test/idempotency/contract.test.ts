@@ -213,7 +213,7 @@ test('the memory store: full, a new key is IDEMPOTENCY_STORE_UNAVAILABLE (nothin
     expect((await keyedAdd(gw, 'b')).body.data.addChallengeHistory.replayed).toBe(true);
     expect(upstream.requests.length).toBe(posted);
     const metrics = await fetch(new URL('/metrics', gw.url)).then((r) => r.text());
-    expect(metrics).toMatch(/gateway_idempotency_store_unavailable_total 2/);
+    expect(metrics).toMatch(/gateway_idempotency_store_unavailable_total\{reason="full"\} 2/);
   } finally {
     await gw.close();
     await upstream.close();
