@@ -4,7 +4,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 export interface TestRedis {
@@ -26,11 +28,14 @@ export interface TestRedis {
 export async function startRedis({ args = [] }: { args?: string[] } = {}): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | null = null;
+  // A directory of its own: its append-only file or a replica's RDB is read by this server's restart
+  // only (a shared one made every server load whatever dump.rdb another test's replica left there).
+  const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 
   const start = async () => {
-    // --dir: an append-only file (when asked for) goes to the temporary directory, never the working tree.
     const defaults = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-    const aofPlace = ['--dir', tmpdir(), '--appenddirname', `redis-test-${port}-aof`];
+    const aofPlace = ['--dir', dir];
     child = spawn('redis-server', [...defaults, ...aofPlace, ...args], { stdio: 'ignore' });
     const deadline = Date.now() + 5_000;
     while (!(await ping(port))) {
