@@ -73,7 +73,14 @@ const ERROR_CODES = {
     status: [400, 200],
     outcomeUnknown: 'false',
     meaning:
-      'A bound on what one request may ask: depth, aliases, tokens, directives, root mutation fields (400, or 200 to `Accept: application/json`), `MAX_UPSTREAM_CALLS_PER_REQUEST` (nothing sent; `outcomeUnknown: false` on a mutation).',
+      'A bound on what one request may ask: depth, aliases, tokens, directives, root mutation fields (400, or 200 to `Accept: application/json`), `MAX_UPSTREAM_CALLS_PER_REQUEST` (nothing sent; `outcomeUnknown: false` on a mutation), `GRAPHQL_MAX_COST` (`extensions.cost` and `maxCost`; nothing sent).',
+  },
+  RESPONSE_TOO_LARGE: {
+    by: 'gateway',
+    status: [200],
+    outcomeUnknown: 'if-sent',
+    meaning:
+      'The answer would take more than `MAX_RESPONSE_BYTES` of JSON, so it is not built or sent (`extensions.maxResponseBytes`); what the operation did stands. Ask for fewer fields or items; retry an award only with its `idempotencyKey`.',
   },
   CSRF_PREVENTED: refusal(
     [415,
