@@ -22,6 +22,7 @@ import type { Logger } from './logging.js';
 import { isCorsRequest } from './plugins/cors.js';
 import { csrfAllowsPost } from './plugins/csrf.js';
 import { bodyLengthRefusal } from './plugins/request-body-limit.js';
+import { boundAnswer } from './plugins/response-size.js';
 import { SERVICE_FIELD, selectsRootField } from './plugins/service-sdl-guard.js';
 import type { GatewayMetrics } from './telemetry/metrics.js';
 import { runObservers } from './telemetry/observers.js';
@@ -47,6 +48,8 @@ export interface FastLaneOptions {
   metrics: GatewayMetrics;
   /** The limit useRequestBodyLimit was given. */
   maxRequestBodyBytes: number;
+  /** The limit useResponseSizeLimit was given. */
+  maxResponseBytes: number;
 }
 
 // A body the lane reads as Yoga would: JSON, in UTF-8.
@@ -115,7 +118,7 @@ async function laneStatus({ yoga, plugins }: FastLaneOptions): Promise<FastLaneS
 }
 
 function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
-  const { yoga, plugins, schema, admissions, contextOf, metrics } = options;
+  const { yoga, plugins, schema, admissions, contextOf, metrics, maxResponseBytes } = options;
   const observe = runObservers(laneObservers(plugins));
   const executor = laneExecutor(schema);
 
@@ -156,6 +159,8 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
       // a bug) is answered as Yoga answers it: the masked error (Yoga's mask logs what it hides).
       result = { errors: [masking.maskError(error, masking.errorMessage)] };
     }
+    // As useResponseSizeLimit does on Yoga's path: an answer over MAX_RESPONSE_BYTES is not serialised.
+    result = boundAnswer(result, telemetry, maxResponseBytes, admitted.operation.operation === 'mutation');
     observe.onResult(telemetry, result);
     const answer = captureRegularResult(result, mediaType);
     // As Yoga's onResponse hooks do, before the answer leaves: request id, span, log line, metrics.

@@ -26,6 +26,7 @@ import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePersistedOperationModes } from './plugins/persisted-operations.js';
 import { useRequestBodyLimit } from './plugins/request-body-limit.js';
 import { useRequireOperation } from './plugins/require-operation.js';
+import { useResponseSizeLimit } from './plugins/response-size.js';
 import { useServiceSdlGuard } from './plugins/service-sdl-guard.js';
 import { requestIdHeader, requestLog } from './plugins/request-log.js';
 import { requestFacts, useRequestObservers } from './plugins/request-telemetry.js';
@@ -147,6 +148,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     laneSafe(useRequireOperation(), 'the lane serves only bodies with a query string'),
     ...laneSafe(usePersistedOperationModes(config, shared.redis), 'bodies with extensions never take the lane; a full document only once Yoga executed it'),
     laneSafe(useUpstreamBudget(subgraphSchema, config), 'acts on HTTP batches only, which never take the lane; one operation reserves its calls inside execution, on both paths'),
+    // GRAPHQL_MAX_COST is checked inside execution (schema/upstream-calls.ts), on both paths.
+    laneSafe(useResponseSizeLimit(config.answers.maxResponseBytes), 'the lane bounds its result with the same boundAnswer'),
     ...(options.plugins ?? []),
     // last: records only what every plugin above let through
     laneSafe(admissions.plugin(), 'it is what admits documents to the lane'),
@@ -181,6 +184,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     logger,
     metrics,
     maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
+    maxResponseBytes: config.answers.maxResponseBytes,
   });
   const inflightBodies = new InflightBodies(config.http.maxInflightBodyBytes);
   metrics.observeInflightBodies(() => inflightBodies.bytes);

@@ -45,8 +45,8 @@ export function useUpstreamBudget(
         const calls = operations.reduce((sum, operation) => sum + operation.calls, 0);
         const cost = operations.reduce((sum, operation) => sum + operation.cost, 0);
         const mutation = operations.some((operation) => operation.mutation);
-        if (cost > maxCost) throw costLimitExceeded(cost, maxCost, { mutation });
         if (calls > maxCallsPerRequest) throw upstreamBudgetExceeded(calls, maxCallsPerRequest, { mutation });
+        if (cost > maxCost) throw costLimitExceeded(cost, maxCost, { mutation });
       },
     }),
   };

@@ -191,7 +191,8 @@ function reserveUpstreamCalls(ctx: GatewayContext, info: GraphQLResolveInfo): vo
     const { calls, cost } = measureOf(info);
     const mutation = info.operation.operation === 'mutation';
     const { maxCost } = ctx.config.answers;
-    if (cost > maxCost) refusal = costLimitExceeded(cost, maxCost, { mutation });
+    // Over both bounds, the budget's refusal (the older one) is answered; over the cost only, nothing is reserved.
+    if (cost > maxCost && calls <= ctx.fanOut.maxCalls) refusal = costLimitExceeded(cost, maxCost, { mutation });
     else refusal = ctx.fanOut.reserve(calls) ? null : upstreamBudgetExceeded(calls, ctx.fanOut.maxCalls, { mutation });
     reservations.set(ctx, refusal);
   }
