@@ -13,7 +13,7 @@ import { boundedParserCache } from './document-cache.js';
 import { Admissions, withFastLane } from './fast-lane.js';
 import { createSharedState } from './idempotency/index.js';
 import type { FastLaneStatus } from './fast-lane.js';
-import { InflightBodies, answerClientError, serverOptions, withHttpGuard } from './http-guard.js';
+import { InflightBodies, UndrainedAnswers, answerClientError, serverOptions, withHttpGuard } from './http-guard.js';
 import { laneSafe } from './lane-safety.js';
 import { useSelfHostedGraphiQL } from './graphiql/plugin.js';
 import { Lifecycle } from './lifecycle.js';
@@ -63,6 +63,8 @@ export interface Gateway {
   lifecycle: Lifecycle;
   /** Request-body bytes held right now across all connections (bounded by MAX_INFLIGHT_BODY_BYTES). */
   inflightBodies: InflightBodies;
+  /** Answer bytes written and not yet drained, across all connections (bounded by MAX_INFLIGHT_RESPONSE_BYTES). */
+  undrainedAnswers: UndrainedAnswers;
   /** Whether the fast lane runs, and why (also logged once at start-up). */
   fastLane: Promise<FastLaneStatus>;
   /** Listens on config.host:config.port; resolves to the bound URL of /graphql. */
@@ -188,10 +190,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   });
   const inflightBodies = new InflightBodies(config.http.maxInflightBodyBytes);
   metrics.observeInflightBodies(() => inflightBodies.bytes);
+  const undrainedAnswers = new UndrainedAnswers(config.http.maxInflightResponseBytes, config.http.responseTimeoutMs);
+  metrics.observeUndrainedAnswers(() => undrainedAnswers.bytes);
   const guarded = withHttpGuard(
     {
       maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
       inflightBodies,
+      undrainedAnswers,
       loopbackHostsOnly: options.loopbackHostsOnly ?? false,
       observe: runObservers(observers),
     },
@@ -211,6 +216,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     tracing,
     lifecycle,
     inflightBodies,
+    undrainedAnswers,
     fastLane: fastLane.status,
     listen: async () => {
       await fastLane.status; // the lane's start-up checks decide before the first request
