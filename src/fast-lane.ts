@@ -55,6 +55,7 @@ export interface FastLaneOptions {
 // A body the lane reads as Yoga would: JSON, in UTF-8.
 const JSON_CONTENT_TYPE = /^application\/json(?:\s*;\s*charset=utf-8)?$/i;
 const REQUEST_KEYS = new Set(['query', 'variables', 'operationName']);
+const LARGE_ANSWER_CHARS = 64 * 1024;
 
 export interface FastLaneStatus {
   on: boolean;
@@ -170,10 +171,13 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
       status: answer.status,
       setHeader: (name, value) => (answer.headers[name] = value),
     });
-    answer.headers['content-length'] = String(Buffer.byteLength(answer.body));
+    // A large answer is encoded once, as bytes: as a string Node copies it whole into a new one with
+    // the headers, and a client slow to drain it (up to RESPONSE_TIMEOUT_MS) keeps both alive.
+    const payload = answer.body.length > LARGE_ANSWER_CHARS ? Buffer.from(answer.body) : answer.body;
+    answer.headers['content-length'] = String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
     metrics.fastLaneRequests.inc();
     res.writeHead(answer.status, answer.headers);
-    res.end(answer.body);
+    res.end(payload);
   };
 }
 
