@@ -90,7 +90,10 @@ const ERROR_CODES = {
   LENGTH_REQUIRED: refusal([411], 'A POST without `Content-Length`.'),
   NOT_FOUND: refusal([404], 'A path the gateway does not serve (only `/graphql`, `/health`, `/ready`, `/metrics`).'),
   HOST_NOT_ALLOWED: refusal([403], 'The sandbox: a `Host` that is not a loopback name.'),
-  SERVER_BUSY: refusal([503], 'The request bodies being received at once would pass `MAX_INFLIGHT_BODY_BYTES`; retry after `Retry-After`.'),
+  SERVER_BUSY: refusal(
+    [503],
+    'The request bodies being received at once would pass `MAX_INFLIGHT_BODY_BYTES`, or the answers not yet read by their clients `MAX_INFLIGHT_RESPONSE_BYTES`; retry after `Retry-After`.',
+  ),
   REQUEST_TIMEOUT: refusal([408], 'The request was not received within `REQUEST_TIMEOUT_MS` (or its headers within `HEADERS_TIMEOUT_MS`).'),
   REQUEST_HEADERS_TOO_LARGE: refusal([431], 'The request headers are larger than Node accepts.'),
   BAD_REQUEST: refusal(
