@@ -183,42 +183,49 @@ async function noisyNeighbour(post: Post, settings: HostileMixSettings, until: n
   );
 }
 
-/** Anonymous amplification requests (500 refused items × 30 aliases of fieldErrors), one at a time per client. */
+/**
+ * Anonymous amplification requests (500 refused items × 30 aliases of fieldErrors), one at a time
+ * per client and at most one every AMPLIFIER_PERIOD_MS: the issue's attack (four clients, about 3
+ * requests/s in all while each cost 0.4 s), measuring what one request costs rather than a flood
+ * (the junk clients are one).
+ */
+const AMPLIFIER_PERIOD_MS = 250;
 async function amplification(post: Post, settings: HostileMixSettings, until: number, counts: Counts): Promise<void> {
   const body = JSON.stringify(amplificationRequest());
   await Promise.all(
     Array.from({ length: settings.amplifiers }, () =>
       loop(until, counts, async () => {
+        const started = Date.now();
         const res = await post(body, { anonymous: true });
         bump(counts, `${res.status} ${codeOfBody(res.body)}`);
+        await sleep(Math.min(Math.max(0, AMPLIFIER_PERIOD_MS - (Date.now() - started)), timeLeft(until)));
       }),
     ),
   );
 }
 
+const KEEP_ALIVE_GRACE_MS = 7_000;
+
 /**
- * Connections that send the amplification request and never read, opened over the first second
- * and held until the end; then read again, to count those the gateway had already closed
- * (RESPONSE_TIMEOUT_MS, or its keep-alive timeout once the answer left the process).
+ * Connections that send the amplification request and never read, opened at the start and held until the end and KEEP_ALIVE_GRACE_MS more; then read again, to count those the gateway
+ * had already closed (RESPONSE_TIMEOUT_MS, or its keep-alive timeout once the answer left the process).
  */
 async function nonReaders({ port, hostname }: URL, settings: HostileMixSettings, until: number, counts: Counts): Promise<void> {
   const target = new URL(`http://${hostname}:${port}`);
   const body = JSON.stringify(amplificationRequest());
-  const exchanges = [];
-  for (let i = 0; i < settings.nonReaders && Date.now() < until; i += 1) {
-    exchanges.push(nonReading(target, i % 2 ? '/graphql?x' : '/graphql', body));
-    bump(counts, 'opened');
-    await sleep(Math.min(1_000 / settings.nonReaders, timeLeft(until)));
-  }
-  await sleep(timeLeft(until));
+  // All at once (fewer than the listen backlog, 511): the answers leave early in the phase.
+  const exchanges = Array.from({ length: settings.nonReaders }, (_, i) => nonReading(target, i % 2 ? '/graphql?x' : '/graphql', body));
+  bump(counts, 'opened', exchanges.length);
+  // An answer may have left late on a loaded machine: the keep-alive timeout (5 s) and two seconds more.
+  await sleep(timeLeft(until) + KEEP_ALIVE_GRACE_MS);
   const closedBefore = new Set<unknown>();
   for (const exchange of exchanges) {
     void exchange.closed.then(() => closedBefore.add(exchange));
     exchange.socket.resume();
   }
   await sleep(1_000);
-  for (const exchange of exchanges) {
-    bump(counts, closedBefore.has(exchange) ? 'closed by the gateway' : 'still open at the end');
+  exchanges.forEach((exchange, i) => {
+    bump(counts, closedBefore.has(exchange) ? 'closed by the gateway' : `still open 7 s after the end (${i % 2 ? "Yoga's path" : 'the fast lane'})`);
     exchange.socket.destroy();
-  }
+  });
 }
