@@ -161,7 +161,7 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
       result = { errors: [masking.maskError(error, masking.errorMessage)] };
     }
     // As useResponseSizeLimit does on Yoga's path: an answer over MAX_RESPONSE_BYTES is not serialised.
-    result = boundAnswer(result, telemetry, maxResponseBytes, admitted.operation.operation === 'mutation');
+    result = boundAnswer(result, telemetry, maxResponseBytes, { mutation: admitted.operation.operation === 'mutation', onlyOperation: true });
     observe.onResult(telemetry, result);
     const answer = captureRegularResult(result, mediaType);
     // As Yoga's onResponse hooks do, before the answer leaves: request id, span, log line, metrics.

@@ -167,8 +167,8 @@ export class UndrainedAnswers {
       recount();
       return ended;
     } as ServerResponse['end'];
-    // Partial drains are not recounted: an answer's bytes count until it is all out, or its connection gone.
-    res.once('finish', settle);
+    // Partial drains are not recounted: an answer's bytes count until it is all out, or its connection
+    // gone ('close' follows 'finish' on every response).
     res.once('close', settle);
   }
 }

@@ -23,11 +23,16 @@ const answered = new WeakMap<RequestTelemetry, number>();
  * The result to send for one operation of the request `telemetry` tracks: `result` itself when
  * it fits in what is left of `maxBytes`, else a RESPONSE_TOO_LARGE error in its place.
  */
-export function boundAnswer(result: ExecutionResult, telemetry: RequestTelemetry, maxBytes: number, mutation: boolean): ExecutionResult {
-  const left = maxBytes - (answered.get(telemetry) ?? 0);
+export function boundAnswer(
+  result: ExecutionResult,
+  telemetry: RequestTelemetry,
+  maxBytes: number,
+  { mutation, onlyOperation }: { mutation: boolean; /** No other operation shares the request (the fast lane's). */ onlyOperation: boolean },
+): ExecutionResult {
+  const left = onlyOperation ? maxBytes : maxBytes - (answered.get(telemetry) ?? 0);
   const bytes = jsonBytes(result, left);
   if (bytes <= left) {
-    answered.set(telemetry, maxBytes - left + bytes);
+    if (!onlyOperation) answered.set(telemetry, maxBytes - left + bytes);
     return result;
   }
   return {
@@ -54,7 +59,7 @@ export function useResponseSizeLimit(maxBytes: number): Plugin {
         if (Symbol.asyncIterator in result) return;
         const { telemetry } = args.contextValue as unknown as GatewayContext;
         const mutation = getOperationAST(args.document, args.operationName)?.operation === 'mutation';
-        const bounded = boundAnswer(result, telemetry, maxBytes, mutation);
+        const bounded = boundAnswer(result, telemetry, maxBytes, { mutation, onlyOperation: false });
         if (bounded !== result) setResult(bounded);
       },
     }),

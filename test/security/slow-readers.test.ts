@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startGateway, TEST_TOKEN } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { heldMemory } from '../support/memory.js';
-import { eventually } from '../support/operations.js';
+import { eventually, gate } from '../support/operations.js';
 import { codeOf, nonReading, stall, statusOf } from '../support/raw-http.js';
 import { challengeBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -25,15 +25,24 @@ const AUTHORIZATION = `authorization: Bearer ${TEST_TOKEN}\r\n`;
 const LARGE_ANSWERS = { MAX_RESPONSE_BYTES: String(8 * MiB), UPSTREAM_MAX_RESPONSE_BYTES: String(8 * MiB) };
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` };
 
+const BIG_CHALLENGE = { status: 200, body: challengeBody(1, { titles: [{ id_i18n_content: 10, lang: 'en_GB', content: 'x'.repeat(500_000) }] }) };
+
 let upstream: ScriptableUpstream;
 beforeAll(async () => {
   upstream = await startScriptableUpstream();
-  upstream.respondWith({ status: 200, body: challengeBody(1, { titles: [{ id_i18n_content: 10, lang: 'en_GB', content: 'x'.repeat(500_000) }] }) });
+  upstream.respondWith(BIG_CHALLENGE);
 });
 afterAll(() => upstream.close());
 
 const connections = (gw: TestGateway) => new Promise<number>((resolve) => gw.gateway.server.getConnections((_error, count) => resolve(count)));
 const answeredRequests = (gw: TestGateway) => gw.logs.filter((line) => line.includes('"operationName":"Big"')).length;
+async function eventuallyAsync(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 const within = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
 
@@ -43,7 +52,7 @@ describe('RESPONSE_TIMEOUT_MS', () => {
   beforeAll(async () => {
     gw = await startGateway({
       upstreamUrl: upstream.url,
-      env: { ...LARGE_ANSWERS, RESPONSE_TIMEOUT_MS: String(RESPONSE_TIMEOUT_MS), MAX_CONNECTIONS: '120', MAX_INFLIGHT_RESPONSE_BYTES: String(1024 * MiB) },
+      env: { ...LARGE_ANSWERS, UPSTREAM_CONNECTIONS: '200', RESPONSE_TIMEOUT_MS: String(RESPONSE_TIMEOUT_MS), MAX_CONNECTIONS: '120', MAX_INFLIGHT_RESPONSE_BYTES: String(1024 * MiB) },
     });
   });
   afterAll(() => gw.close());
@@ -53,18 +62,27 @@ describe('RESPONSE_TIMEOUT_MS', () => {
     expect((await gw.graphql({ query, operationName: 'Big' })).status).toBe(200);
     const answerBytes = (await fetch(gw.url, { method: 'POST', headers: HEADERS, body: BODY }).then((res) => res.arrayBuffer())).byteLength;
     expect(answerBytes).toBeGreaterThan(0.8 * MiB);
+    // Every slot free (fetch's keep-alive connections closed by the server's keep-alive timeout).
+    await eventuallyAsync(async () => (await connections(gw)) === 0, 15_000);
     const before = heldMemory();
     const logged = answeredRequests(gw);
+    // The upstream holds its answers until all 120 requests are in: every slot is taken at once,
+    // and the answers are written together, well within RESPONSE_TIMEOUT_MS of each other.
+    const allIn = gate();
+    upstream.reset();
+    upstream.respondWith(async () => (await allIn.opened, BIG_CHALLENGE));
     const readers = Array.from({ length: 120 }, (_, i) => nonReading(gw.url, i % 2 ? '/graphql?x' : '/graphql', BODY, AUTHORIZATION));
     try {
-      await eventually(() => answeredRequests(gw) - logged === 120, 90_000);
+      await eventually(() => upstream.requests.length === 120, 30_000);
+      // Every slot is taken: a new connection is closed unanswered.
+      expect((await stall(gw.url, 'GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n').closed).text).toBe('');
+      allIn.open();
+      await eventually(() => answeredRequests(gw) - logged === 120, 60_000);
       const written = performance.now();
       await new Promise((resolve) => setTimeout(resolve, 200)); // the log line is written just before the answer
       const held = heldMemory() - before;
       console.log(`120 non-reading connections hold ${(held / MiB).toFixed(1)} MiB (answers of ${(answerBytes / MiB).toFixed(2)} MiB)`);
       expect(held).toBeGreaterThan(50 * MiB);
-      // Every slot is taken: a new connection is closed unanswered.
-      expect((await stall(gw.url, 'GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n').closed).text).toBe('');
 
       // The gateway's side: every connection destroyed, its body bytes released, by the deadline.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, RESPONSE_TIMEOUT_MS + 1000 - (performance.now() - written))));
@@ -78,6 +96,7 @@ describe('RESPONSE_TIMEOUT_MS', () => {
       expect((await fetch(new URL('/health', gw.url))).status).toBe(200);
     } finally {
       for (const { socket } of readers) socket.destroy();
+      upstream.respondWith(BIG_CHALLENGE);
     }
   }, 120_000);
 
