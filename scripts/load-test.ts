@@ -5,7 +5,9 @@
 // SLOW_BODIES (500) connections declaring 1 MiB and stalling one byte short (reopened 1-2 s after
 // being refused), JUNK_CLIENTS (2) sending 1 MB of invalid JSON, HTTP batches at the upstream-call
 // budget and one call above it, and a noisy neighbour keeping NOISY_IN_FLIGHT (4) reads of the
-// whole budget in flight. `HOSTILE=off` runs the first phase only. Gateway, upstream and clients
+// whole budget in flight, AMPLIFIERS (4) anonymous clients sending the amplification request
+// (500 refused items × 30 aliases), and NON_READERS (120) connections sending it and never
+// reading, held the whole phase. `HOSTILE=off` runs the first phase only. Gateway, upstream and clients
 // share this process (and its event loop): the second phase's figures include the attackers' cost.
 // It prints normal traffic's latency and error rate in each phase, and the awards the upstream
 // recorded against what their clients were answered (successes + outcomeUnknown). It exits 1 if
@@ -77,6 +79,7 @@ interface PhaseResult {
   hostile?: Record<string, Counts>;
   peakRssMb: number;
   peakHeldMb: number;
+  peakUndrainedMb: number;
   /** The process's event-loop delay (gateway, upstream and clients share it), ms. */
   loopDelayP99: string;
   loopDelayMax: string;
@@ -119,6 +122,8 @@ async function main(): Promise<void> {
     junkBodyBytes: Math.min(1_000_000, config.limits.maxRequestBodyBytes),
     upstreamCallBudget: config.upstreamBudget.maxCallsPerRequest,
     noisyInFlight: Number(process.env.NOISY_IN_FLIGHT ?? 4),
+    amplifiers: Number(process.env.AMPLIFIERS ?? 4),
+    nonReaders: Number(process.env.NON_READERS ?? 120),
     token: TOKEN,
   };
 
@@ -166,11 +171,13 @@ async function main(): Promise<void> {
     outcomes = new Map();
     let peakRssMb = 0;
     let peakHeldMb = 0;
+    let peakUndrainedMb = 0;
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const sampler = setInterval(() => {
       peakRssMb = Math.max(peakRssMb, process.memoryUsage.rss() / MiB);
       peakHeldMb = Math.max(peakHeldMb, gateway.inflightBodies.bytes / MiB);
+      peakUndrainedMb = Math.max(peakUndrainedMb, gateway.undrainedAnswers.bytes / MiB);
     }, 200);
     const started = Date.now();
     const until = started + DURATION_S * 1_000;
@@ -186,7 +193,7 @@ async function main(): Promise<void> {
     const loopDelayMax = (loopDelay.max / 1e6).toFixed(0);
     const sorted = latencies.sort((a, b) => a - b);
     const successes = outcomes.get('success') ?? 0;
-    const result = { name, requests: sorted.length, seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: sorted.length - successes, healthP50, outcomes, hostile: hostileCounts, peakRssMb, peakHeldMb, loopDelayP99, loopDelayMax };
+    const result = { name, requests: sorted.length, seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: sorted.length - successes, healthP50, outcomes, hostile: hostileCounts, peakRssMb, peakHeldMb, peakUndrainedMb, loopDelayP99, loopDelayMax };
     latencies = [];
     return result;
   }
@@ -213,13 +220,17 @@ async function main(): Promise<void> {
   for (const p of phases) {
     console.log(
       `  ${p.name}: ${p.requests} requests in ${p.seconds.toFixed(1)} s (${Math.round(p.requests / p.seconds)}/s), latency p50 ${p.p50} ms, p99 ${p.p99} ms, ` +
-        `errors ${p.errors} (${((100 * p.errors) / Math.max(1, p.requests)).toFixed(2)}%), /health p50 ${p.healthP50} ms, peak rss ${p.peakRssMb.toFixed(0)} MB, peak request bodies held ${p.peakHeldMb.toFixed(1)} MiB, event-loop delay p99 ${p.loopDelayP99} ms, max ${p.loopDelayMax} ms`,
+        `errors ${p.errors} (${((100 * p.errors) / Math.max(1, p.requests)).toFixed(2)}%), /health p50 ${p.healthP50} ms, peak rss ${p.peakRssMb.toFixed(0)} MB, peak request bodies held ${p.peakHeldMb.toFixed(1)} MiB, peak undrained answers ${p.peakUndrainedMb.toFixed(1)} MiB, event-loop delay p99 ${p.loopDelayP99} ms, max ${p.loopDelayMax} ms`,
     );
     for (const [outcome, n] of [...p.outcomes].sort((a, b) => b[1] - a[1])) console.log(`    ${String(n).padStart(8)}  ${outcome}`);
     for (const [attacker, counts] of Object.entries(p.hostile ?? {})) {
       console.log(`    ${attacker}:`);
       for (const [outcome, n] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`      ${String(n).padStart(8)}  ${outcome}`);
     }
+  }
+  if (phases.length === 2) {
+    const ratio = (key: 'p50' | 'p99' | 'healthP50') => (Number(phases[1]![key]) / Math.max(0.1, Number(phases[0]![key]))).toFixed(2);
+    console.log(`  normal traffic with the hostile mix / without it: latency p50 ×${ratio('p50')}, p99 ×${ratio('p99')}, /health p50 ×${ratio('healthP50')}`);
   }
   const awardFailures = reportTally(ledger.tally());
   console.log(`  memory after GC: heap ${before.heapMb.toFixed(1)} -> ${after.heapMb.toFixed(1)} MB, rss ${before.rssMb.toFixed(1)} -> ${after.rssMb.toFixed(1)} MB`);
@@ -260,6 +271,9 @@ function hostileFailures(counts: Record<string, Counts>): string[] {
     '1 MB junk': /^(400 BAD_REQUEST|503 SERVER_BUSY)$/,
     'maximal batches': /^(at budget \(\d+ calls\): (200 answered per operation|503 SERVER_BUSY|item successes)|budget \+ 1 \(\d+ calls\): (400 OPERATION_LIMIT_EXCEEDED|503 SERVER_BUSY))$/,
     'noisy neighbour': /^(200 all \d+ read|503 \d+ read, SERVER_BUSY)$/,
+    amplification: /^(400 OPERATION_LIMIT_EXCEEDED|503 SERVER_BUSY)$/,
+    // Held the whole phase (longer than the keep-alive timeout): every one closed by the gateway.
+    'non-reading clients': /^(opened|closed by the gateway)$/,
   };
   return Object.entries(counts).flatMap(([attacker, outcomes]) =>
     [...outcomes.keys()].filter((outcome) => !expected[attacker]!.test(outcome)).map((outcome) => `${attacker} answered "${outcome}"`),

@@ -44,6 +44,8 @@ export interface GatewayConfig {
     /** Upstream calls one HTTP request may make, over all its operations, fields and items; beyond it nothing is sent. */
     maxCallsPerRequest: number;
   };
+  /** Bounds on what one answer may hold and how long it may take to leave (README, "Security"). */
+  answers: AnswerLimits;
   /** How long SIGTERM waits for in-flight requests before closing their connections. */
   shutdownDrainMs: number;
   /** Origins allowed to call cross-origin (CORS); empty = none. */
@@ -96,6 +98,17 @@ export interface HttpLimits {
   maxConnections: number;
   /** Request-body bytes (as declared) held across all connections at once; beyond it 503 before the body is read. */
   maxInflightBodyBytes: number;
+  /** Time an answer has, from its first byte written, to be drained by the client; beyond it the connection is destroyed. */
+  responseTimeoutMs: number;
+  /** Bytes of answers written but not yet drained, across all connections; beyond it new requests get 503. */
+  maxInflightResponseBytes: number;
+}
+
+export interface AnswerLimits {
+  /** Fields one operation's answer may hold, list arguments' items multiplying what they select (GRAPHQL_MAX_COST). */
+  maxCost: number;
+  /** Bytes of JSON one operation's answer may take; beyond it RESPONSE_TOO_LARGE, and the answer is not built. */
+  maxResponseBytes: number;
 }
 
 export interface FederationSettings {
@@ -316,6 +329,14 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       requestTimeoutMs: read.integer('REQUEST_TIMEOUT_MS', 30_000, { min: 1_000, max: 600_000 }),
       maxConnections: read.integer('MAX_CONNECTIONS', 1_000, { min: 1, max: 100_000 }),
       maxInflightBodyBytes: read.integer('MAX_INFLIGHT_BODY_BYTES', 64 * 1024 * 1024, { min: 1024, max: 4 * 1024 * 1024 * 1024 }),
+      responseTimeoutMs: read.integer('RESPONSE_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),
+      maxInflightResponseBytes: read.integer('MAX_INFLIGHT_RESPONSE_BYTES', 64 * 1024 * 1024, { min: 1024, max: 4 * 1024 * 1024 * 1024 }),
+    },
+    answers: {
+      // A full batch of BATCH_MAX_ITEMS (500) with every field of its result selected costs about 17,000.
+      maxCost: read.integer('GRAPHQL_MAX_COST', 25_000, { min: 1, max: 100_000_000 }),
+      // A full batch's answer is about 0.3 MiB; four times the largest answer a client legitimately gets.
+      maxResponseBytes: read.integer('MAX_RESPONSE_BYTES', 2 * 1024 * 1024, { min: 1024, max: 1024 * 1024 * 1024 }),
     },
     federation: { routerSharedSecret: read.secret('ROUTER_SHARED_SECRET', 16) },
     graphiql: { enabled: read.boolean('GRAPHIQL', nodeEnv !== 'production') },
@@ -340,6 +361,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   if (config.idempotency.maxKeysPerToken > config.idempotency.maxKeys) {
     read.problems.push(
       `IDEMPOTENCY_MAX_KEYS_PER_TOKEN (${config.idempotency.maxKeysPerToken}) must not exceed IDEMPOTENCY_MAX_KEYS (${config.idempotency.maxKeys})`,
+    );
+  }
+  if (config.http.maxInflightResponseBytes < config.answers.maxResponseBytes) {
+    read.problems.push(
+      `MAX_INFLIGHT_RESPONSE_BYTES (${config.http.maxInflightResponseBytes}) must be at least MAX_RESPONSE_BYTES (${config.answers.maxResponseBytes})`,
     );
   }
   if (nodeEnv === 'production' && !config.upstreamUrl && read.raw('UPSTREAM_URL') === undefined) {

@@ -22,6 +22,7 @@ import type { Logger } from './logging.js';
 import { isCorsRequest } from './plugins/cors.js';
 import { csrfAllowsPost } from './plugins/csrf.js';
 import { bodyLengthRefusal } from './plugins/request-body-limit.js';
+import { boundAnswer } from './plugins/response-size.js';
 import { SERVICE_FIELD, selectsRootField } from './plugins/service-sdl-guard.js';
 import type { GatewayMetrics } from './telemetry/metrics.js';
 import { runObservers } from './telemetry/observers.js';
@@ -47,11 +48,14 @@ export interface FastLaneOptions {
   metrics: GatewayMetrics;
   /** The limit useRequestBodyLimit was given. */
   maxRequestBodyBytes: number;
+  /** The limit useResponseSizeLimit was given. */
+  maxResponseBytes: number;
 }
 
 // A body the lane reads as Yoga would: JSON, in UTF-8.
 const JSON_CONTENT_TYPE = /^application\/json(?:\s*;\s*charset=utf-8)?$/i;
 const REQUEST_KEYS = new Set(['query', 'variables', 'operationName']);
+const LARGE_ANSWER_CHARS = 64 * 1024;
 
 export interface FastLaneStatus {
   on: boolean;
@@ -115,7 +119,7 @@ async function laneStatus({ yoga, plugins }: FastLaneOptions): Promise<FastLaneS
 }
 
 function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
-  const { yoga, plugins, schema, admissions, contextOf, metrics } = options;
+  const { yoga, plugins, schema, admissions, contextOf, metrics, maxResponseBytes } = options;
   const observe = runObservers(laneObservers(plugins));
   const executor = laneExecutor(schema);
 
@@ -156,6 +160,8 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
       // a bug) is answered as Yoga answers it: the masked error (Yoga's mask logs what it hides).
       result = { errors: [masking.maskError(error, masking.errorMessage)] };
     }
+    // As useResponseSizeLimit does on Yoga's path: an answer over MAX_RESPONSE_BYTES is not serialised.
+    result = boundAnswer(result, telemetry, maxResponseBytes, { mutation: admitted.operation.operation === 'mutation', onlyOperation: true });
     observe.onResult(telemetry, result);
     const answer = captureRegularResult(result, mediaType);
     // As Yoga's onResponse hooks do, before the answer leaves: request id, span, log line, metrics.
@@ -165,10 +171,13 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
       status: answer.status,
       setHeader: (name, value) => (answer.headers[name] = value),
     });
-    answer.headers['content-length'] = String(Buffer.byteLength(answer.body));
+    // A large answer is encoded once, as bytes: as a string Node copies it whole into a new one with
+    // the headers, and a client slow to drain it (up to RESPONSE_TIMEOUT_MS) keeps both alive.
+    const payload = answer.body.length > LARGE_ANSWER_CHARS ? Buffer.from(answer.body) : answer.body;
+    answer.headers['content-length'] = String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
     metrics.fastLaneRequests.inc();
     res.writeHead(answer.status, answer.headers);
-    res.end(answer.body);
+    res.end(payload);
   };
 }
 

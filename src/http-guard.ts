@@ -1,5 +1,6 @@
 // The node:http layer in front of both paths (the fast lane and Yoga): the server's own time and
-// connection bounds, coded answers to what Node refuses itself (408, 431, 400), and three checks
+// connection bounds, coded answers to what Node refuses itself (408, 431, 400), the time and
+// bytes of answers not yet drained (RESPONSE_TIMEOUT_MS, MAX_INFLIGHT_RESPONSE_BYTES), and checks
 // on the raw request before anything reads its body: only the exact paths the gateway serves,
 // only loopback Host names when asked (the sandbox), and a bound on the request-body bytes held
 // across all connections at once. Each refusal is logged and counted like any other request.
@@ -104,10 +105,82 @@ export class InflightBodies {
   }
 }
 
+/**
+ * Answers written but not yet drained by their clients (MAX_INFLIGHT_RESPONSE_BYTES), and the time
+ * each has to drain (RESPONSE_TIMEOUT_MS). Node keeps what a socket cannot take in the process's
+ * memory, for as long as the client does not read, and has no timeout for it: a client that sends
+ * a request and never reads would hold its answer, its connection (a MAX_CONNECTIONS slot) and its
+ * request body's share of MAX_INFLIGHT_BODY_BYTES for good. An answer the socket takes at once
+ * (the common case) costs nothing here: no timer, no bytes counted.
+ */
+export class UndrainedAnswers {
+  private held = 0;
+  constructor(
+    private readonly maxBytes: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Bytes of answers written and not drained yet, as counted when each was last written to. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Past MAX_INFLIGHT_RESPONSE_BYTES: new requests are refused until answers drain. */
+  get full(): boolean {
+    return this.held > this.maxBytes;
+  }
+
+  /**
+   * Watches one answer: each time it is written to and bytes stay queued in the process, they are
+   * counted, and the first time, its connection gets RESPONSE_TIMEOUT_MS to drain them or is
+   * destroyed (its 'close' then releases everything the request held).
+   */
+  watch(res: ServerResponse): void {
+    let counted = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const recount = () => {
+      if (settled) return;
+      const queued = res.writableLength;
+      this.held += queued - counted;
+      counted = queued;
+      if (queued > 0 && timer === undefined) {
+        timer = setTimeout(() => res.destroy(), this.timeoutMs);
+        timer.unref();
+      }
+    };
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.held -= counted;
+      counted = 0;
+    };
+    const { write, end } = res;
+    res.write = function (this: ServerResponse, ...args: Parameters<ServerResponse['write']>) {
+      const flushed = write.apply(this, args);
+      recount();
+      return flushed;
+    } as ServerResponse['write'];
+    res.end = function (this: ServerResponse, ...args: Parameters<ServerResponse['end']>) {
+      const ended = end.apply(this, args);
+      recount();
+      return ended;
+    } as ServerResponse['end'];
+    // Partial drains are not recounted: an answer's bytes count until it is all out, or its connection
+    // gone ('close' follows 'finish' on every response).
+    res.once('close', settle);
+  }
+}
+
+/** Paths served while answers are undrained past the bound: the probes and metrics, small and needed most then. */
+const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
+
 export interface HttpGuardOptions {
   /** Bodies declared longer are left to the body-limit plugin's 413, which never reads them. */
   maxRequestBodyBytes: number;
   inflightBodies: InflightBodies;
+  undrainedAnswers: UndrainedAnswers;
   /** Refuse any Host that is not a loopback name (the sandbox: its GraphiQL page holds a token). */
   loopbackHostsOnly: boolean;
   /** The request observers (telemetry/observers.ts, run as one): a refusal is logged and counted like any request. */
@@ -120,7 +193,7 @@ export interface HttpGuardOptions {
  * sends its body (Node would otherwise answer 100 Continue first).
  */
 export function withHttpGuard(options: HttpGuardOptions, handler: NodeHandler): NodeHandler {
-  const { maxRequestBodyBytes, inflightBodies, loopbackHostsOnly } = options;
+  const { maxRequestBodyBytes, inflightBodies, undrainedAnswers, loopbackHostsOnly } = options;
   const refuse = refuser(options);
   return (req, res) => {
     const url = req.url ?? '/';
@@ -131,6 +204,15 @@ export function withHttpGuard(options: HttpGuardOptions, handler: NodeHandler): 
     }
     if (loopbackHostsOnly && !LOOPBACK_HOST.test(req.headers.host ?? '')) {
       return refuse(req, res, { status: 403, code: ErrorCode.HOST_NOT_ALLOWED, message: 'The sandbox answers only requests addressed to localhost.' });
+    }
+    undrainedAnswers.watch(res);
+    if (undrainedAnswers.full && !PROBE_PATHS.has(path)) {
+      return refuse(req, res, {
+        status: 503,
+        code: ErrorCode.SERVER_BUSY,
+        message: 'Too many answers are waiting for their clients to read them; retry shortly.',
+        headers: { 'retry-after': String(BUSY_RETRY_AFTER_SECONDS) },
+      });
     }
     const declared = Number(req.headers['content-length']);
     if (declared > 0 && declared <= maxRequestBodyBytes && !inflightBodies.hold(declared, res)) {

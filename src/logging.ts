@@ -63,7 +63,8 @@ export function createLogger({ level = 'info', write }: { level?: LogLevel; writ
     },
     destination,
   );
-  const at = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => log[lvl](fields ?? {}, msg);
+  const at = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) =>
+    log[lvl](fields ? boundFields(fields) : {}, msg.length > MAX_LOG_FIELD_CHARS ? cut(msg) : msg);
   return {
     debug: at('debug'),
     info: at('info'),
@@ -71,6 +72,52 @@ export function createLogger({ level = 'info', write }: { level?: LogLevel; writ
     error: at('error'),
     flush: () => (write ? Promise.resolve() : flushStdout()),
   };
+}
+
+/**
+ * Every log field is bounded here, in one place, whatever its source (operationName, request id,
+ * an error message quoting a document: a client could send a megabyte of it): a string longer
+ * than MAX_LOG_FIELD_CHARS keeps its first MAX_LOG_FIELD_CHARS characters and says how many were
+ * cut; a list keeps its first MAX_LOG_LIST_ITEMS items; nesting deeper than MAX_LOG_DEPTH is cut.
+ */
+export const MAX_LOG_FIELD_CHARS = 512;
+export const MAX_LOG_LIST_ITEMS = 20;
+const MAX_LOG_DEPTH = 3;
+
+const cut = (text: string) => `${text.slice(0, MAX_LOG_FIELD_CHARS)}…[cut ${text.length - MAX_LOG_FIELD_CHARS} chars]`;
+
+/** `fields` itself when every value is within the bounds (the common case: nothing is copied), else a bounded copy. */
+function boundFields(fields: Record<string, unknown>): Record<string, unknown> {
+  for (const key in fields) {
+    const value = fields[key];
+    if ((typeof value === 'string' && value.length > MAX_LOG_FIELD_CHARS) || (typeof value === 'object' && value !== null)) {
+      return boundValue(fields, 0) as Record<string, unknown>;
+    }
+  }
+  return fields;
+}
+
+function boundValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value.length > MAX_LOG_FIELD_CHARS ? cut(value) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_LOG_DEPTH) return '…[cut: nested too deep]';
+  if (Array.isArray(value)) {
+    const kept = value.slice(0, MAX_LOG_LIST_ITEMS).map((item) => boundValue(item, depth + 1));
+    if (value.length > MAX_LOG_LIST_ITEMS) kept.push(`…[cut ${value.length - MAX_LOG_LIST_ITEMS} items]`);
+    return kept;
+  }
+  // An Error is written as JSON.stringify writes it (its own enumerable fields), like any object.
+  const bounded: Record<string, unknown> = {};
+  let keys = 0;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (++keys > MAX_LOG_LIST_ITEMS) {
+      bounded['…'] = '[cut: more fields]';
+      break;
+    }
+    bounded[key.length > MAX_LOG_FIELD_CHARS ? cut(key) : key] = boundValue((value as Record<string, unknown>)[key], depth + 1);
+  }
+  return bounded;
 }
 
 /** Waits until the buffered lines are written; a pipe cannot fsync (EINVAL) once they are, which is fine. */

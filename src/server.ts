@@ -13,7 +13,7 @@ import { boundedParserCache } from './document-cache.js';
 import { Admissions, withFastLane } from './fast-lane.js';
 import { createSharedState } from './idempotency/index.js';
 import type { FastLaneStatus } from './fast-lane.js';
-import { InflightBodies, answerClientError, serverOptions, withHttpGuard } from './http-guard.js';
+import { InflightBodies, UndrainedAnswers, answerClientError, serverOptions, withHttpGuard } from './http-guard.js';
 import { laneSafe } from './lane-safety.js';
 import { useSelfHostedGraphiQL } from './graphiql/plugin.js';
 import { Lifecycle } from './lifecycle.js';
@@ -26,6 +26,7 @@ import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePersistedOperationModes } from './plugins/persisted-operations.js';
 import { useRequestBodyLimit } from './plugins/request-body-limit.js';
 import { useRequireOperation } from './plugins/require-operation.js';
+import { useResponseSizeLimit } from './plugins/response-size.js';
 import { useServiceSdlGuard } from './plugins/service-sdl-guard.js';
 import { requestIdHeader, requestLog } from './plugins/request-log.js';
 import { requestFacts, useRequestObservers } from './plugins/request-telemetry.js';
@@ -62,6 +63,8 @@ export interface Gateway {
   lifecycle: Lifecycle;
   /** Request-body bytes held right now across all connections (bounded by MAX_INFLIGHT_BODY_BYTES). */
   inflightBodies: InflightBodies;
+  /** Answer bytes written and not yet drained, across all connections (bounded by MAX_INFLIGHT_RESPONSE_BYTES). */
+  undrainedAnswers: UndrainedAnswers;
   /** Whether the fast lane runs, and why (also logged once at start-up). */
   fastLane: Promise<FastLaneStatus>;
   /** Listens on config.host:config.port; resolves to the bound URL of /graphql. */
@@ -151,6 +154,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     laneSafe(useRequireOperation(), 'the lane serves only bodies with a query string'),
     ...laneSafe(usePersistedOperationModes(config, shared.redis), 'bodies with extensions never take the lane; a full document only once Yoga executed it'),
     laneSafe(useUpstreamBudget(subgraphSchema, config), 'acts on HTTP batches only, which never take the lane; one operation reserves its calls inside execution, on both paths'),
+    // GRAPHQL_MAX_COST is checked inside execution (schema/upstream-calls.ts), on both paths.
+    laneSafe(useResponseSizeLimit(config.answers.maxResponseBytes), 'the lane bounds its result with the same boundAnswer'),
     ...(options.plugins ?? []),
     // last: records only what every plugin above let through
     laneSafe(admissions.plugin(), 'it is what admits documents to the lane'),
@@ -185,13 +190,17 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     logger,
     metrics,
     maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
+    maxResponseBytes: config.answers.maxResponseBytes,
   });
   const inflightBodies = new InflightBodies(config.http.maxInflightBodyBytes);
   metrics.observeInflightBodies(() => inflightBodies.bytes);
+  const undrainedAnswers = new UndrainedAnswers(config.http.maxInflightResponseBytes, config.http.responseTimeoutMs);
+  metrics.observeUndrainedAnswers(() => undrainedAnswers.bytes);
   const guarded = withHttpGuard(
     {
       maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
       inflightBodies,
+      undrainedAnswers,
       loopbackHostsOnly: options.loopbackHostsOnly ?? false,
       observe: runObservers(observers),
     },
@@ -211,6 +220,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     tracing,
     lifecycle,
     inflightBodies,
+    undrainedAnswers,
     fastLane: fastLane.status,
     listen: async () => {
       await fastLane.status; // the lane's start-up checks decide before the first request

@@ -211,10 +211,11 @@ test('idempotency and shared store: documented defaults, the variables read, bad
 });
 
 test('HTTP server bounds: defaults, read from the environment, and checked against each other', () => {
-  expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 1_000, maxInflightBodyBytes: 64 * 1024 * 1024 });
+  const answerDefaults = { responseTimeoutMs: 30_000, maxInflightResponseBytes: 64 * 1024 * 1024 };
+  expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 1_000, maxInflightBodyBytes: 64 * 1024 * 1024, ...answerDefaults });
   expect(
     loadConfig({ HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '5000', MAX_CONNECTIONS: '50', MAX_INFLIGHT_BODY_BYTES: '2097152' }).http,
-  ).toEqual({ headersTimeoutMs: 2000, requestTimeoutMs: 5000, maxConnections: 50, maxInflightBodyBytes: 2_097_152 });
+  ).toEqual({ headersTimeoutMs: 2000, requestTimeoutMs: 5000, maxConnections: 50, maxInflightBodyBytes: 2_097_152, ...answerDefaults });
   expect(problemsOf({ HEADERS_TIMEOUT_MS: '999', REQUEST_TIMEOUT_MS: '600001', MAX_CONNECTIONS: '0', MAX_INFLIGHT_BODY_BYTES: 'lots' })).toEqual([
     'HEADERS_TIMEOUT_MS must be a whole number from 1000 to 120000, got "999"',
     'REQUEST_TIMEOUT_MS must be a whole number from 1000 to 600000, got "600001"',
@@ -224,6 +225,19 @@ test('HTTP server bounds: defaults, read from the environment, and checked again
   expect(problemsOf({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000', MAX_INFLIGHT_BODY_BYTES: '4096' })).toEqual([
     'HEADERS_TIMEOUT_MS (20000) must not exceed REQUEST_TIMEOUT_MS (10000)',
     'MAX_INFLIGHT_BODY_BYTES (4096) must be at least MAX_REQUEST_BODY_BYTES (1048576)',
+  ]);
+});
+
+test('answer bounds: GRAPHQL_MAX_COST, MAX_RESPONSE_BYTES, RESPONSE_TIMEOUT_MS, MAX_INFLIGHT_RESPONSE_BYTES', () => {
+  expect(loadConfig({}).answers).toEqual({ maxCost: 25_000, maxResponseBytes: 2 * 1024 * 1024 });
+  const set = loadConfig({ GRAPHQL_MAX_COST: '100', MAX_RESPONSE_BYTES: '4096', RESPONSE_TIMEOUT_MS: '500', MAX_INFLIGHT_RESPONSE_BYTES: '8192' });
+  expect([set.answers, set.http.responseTimeoutMs, set.http.maxInflightResponseBytes]).toEqual([{ maxCost: 100, maxResponseBytes: 4096 }, 500, 8192]);
+  expect(problemsOf({ GRAPHQL_MAX_COST: '0', RESPONSE_TIMEOUT_MS: '99' })).toEqual([
+    'RESPONSE_TIMEOUT_MS must be a whole number from 100 to 600000, got "99"',
+    'GRAPHQL_MAX_COST must be a whole number from 1 to 100000000, got "0"',
+  ]);
+  expect(problemsOf({ MAX_RESPONSE_BYTES: '1048576', MAX_INFLIGHT_RESPONSE_BYTES: '65536' })).toEqual([
+    'MAX_INFLIGHT_RESPONSE_BYTES (65536) must be at least MAX_RESPONSE_BYTES (1048576)',
   ]);
 });
 

@@ -254,7 +254,7 @@ test('the error path: a throw outside execution is answered, logged and observed
     context: ({ request }) => contextOf(request.headers.get('authorization')),
     plugins,
   });
-  const lane = withFastLane({ yoga, plugins, schema: subgraphSchema, admissions, contextOf, lifecycle: new Lifecycle(), logger, metrics, maxRequestBodyBytes: 1 << 20 });
+  const lane = withFastLane({ yoga, plugins, schema: subgraphSchema, admissions, contextOf, lifecycle: new Lifecycle(), logger, metrics, maxRequestBodyBytes: 1 << 20, maxResponseBytes: 1 << 20 });
   expect((await lane.status).on).toBe(true);
   const server = createServer(lane.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,13 +1,15 @@
 // The hostile clients of the load test, each a loop bounded by a time (`until`, a Date.now()
 // value) and by the ledger's capacity or a count: slow bodies, 1 MB junk, maximal HTTP batches
-// (at the upstream-call budget and one above it), and a noisy neighbour asking the largest
-// allowed read over and over. Each counts how it was answered.
+// (at the upstream-call budget and one above it), a noisy neighbour asking the largest
+// allowed read over and over, anonymous amplification requests (issue 18), and clients that send
+// one and never read the answer. Each counts how it was answered.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { amplificationRequest } from './amplification.js';
 import { answerOf, refusalAnswer } from './award-ledger.js';
 import type { AwardLedger } from './award-ledger.js';
-import { postHead, stall, statusOf } from './raw-http.js';
+import { nonReading, postHead, stall, statusOf } from './raw-http.js';
 
 export type Counts = Map<string, number>;
 export const bump = (counts: Counts, key: string, n = 1) => counts.set(key, (counts.get(key) ?? 0) + n);
@@ -23,6 +25,10 @@ export interface HostileMixSettings {
   upstreamCallBudget: number;
   /** Requests the noisy neighbour keeps in flight, each an _entities read of the whole budget. */
   noisyInFlight: number;
+  /** Anonymous clients sending the amplification request, one at a time each. */
+  amplifiers: number;
+  /** Connections that send the amplification request and never read, held until the end. */
+  nonReaders: number;
   token: string;
 }
 
@@ -39,10 +45,18 @@ export async function runHostileMix(
   ledger: AwardLedger,
   until: number,
 ): Promise<Record<string, Counts>> {
-  const pool = new Pool(url.origin, { connections: settings.junkClients + settings.noisyInFlight + 2, pipelining: 1 });
-  const counts: Record<string, Counts> = { 'slow bodies': new Map(), '1 MB junk': new Map(), 'maximal batches': new Map(), 'noisy neighbour': new Map() };
-  const post = async (body: string | Buffer) => {
-    const res = await pool.request({ method: 'POST', path: url.pathname, headers: { ...JSON_HEADERS, authorization: `Bearer ${settings.token}` }, body });
+  const pool = new Pool(url.origin, { connections: settings.junkClients + settings.noisyInFlight + settings.amplifiers + 2, pipelining: 1 });
+  const counts: Record<string, Counts> = {
+    'slow bodies': new Map(),
+    '1 MB junk': new Map(),
+    'maximal batches': new Map(),
+    'noisy neighbour': new Map(),
+    amplification: new Map(),
+    'non-reading clients': new Map(),
+  };
+  const post = async (body: string | Buffer, { anonymous = false } = {}) => {
+    const headers = anonymous ? JSON_HEADERS : { ...JSON_HEADERS, authorization: `Bearer ${settings.token}` };
+    const res = await pool.request({ method: 'POST', path: url.pathname, headers, body });
     return { status: res.statusCode, body: (await res.body.json()) as any };
   };
   try {
@@ -51,6 +65,8 @@ export async function runHostileMix(
       junk(post, settings, until, counts['1 MB junk']!),
       maximalBatches(post, settings, ledger, until, counts['maximal batches']!),
       noisyNeighbour(post, settings, until, counts['noisy neighbour']!),
+      amplification(post, settings, until, counts.amplification!),
+      nonReaders(url, settings, until, counts['non-reading clients']!),
     ]);
   } finally {
     await pool.close();
@@ -58,7 +74,7 @@ export async function runHostileMix(
   return counts;
 }
 
-type Post = (body: string | Buffer) => Promise<{ status: number; body: any }>;
+type Post = (body: string | Buffer, options?: { anonymous?: boolean }) => Promise<{ status: number; body: any }>;
 
 const timeLeft = (until: number) => Math.max(0, until - Date.now());
 const codeOfBody = (body: any): string => body?.errors?.[0]?.extensions?.code ?? 'no code';
@@ -165,4 +181,51 @@ async function noisyNeighbour(post: Post, settings: HostileMixSettings, until: n
       }),
     ),
   );
+}
+
+/**
+ * Anonymous amplification requests (500 refused items × 30 aliases of fieldErrors), one at a time
+ * per client and at most one every AMPLIFIER_PERIOD_MS: the issue's attack (four clients, about 3
+ * requests/s in all while each cost 0.4 s), measuring what one request costs rather than a flood
+ * (the junk clients are one).
+ */
+const AMPLIFIER_PERIOD_MS = 250;
+async function amplification(post: Post, settings: HostileMixSettings, until: number, counts: Counts): Promise<void> {
+  const body = JSON.stringify(amplificationRequest());
+  await Promise.all(
+    Array.from({ length: settings.amplifiers }, () =>
+      loop(until, counts, async () => {
+        const started = Date.now();
+        const res = await post(body, { anonymous: true });
+        bump(counts, `${res.status} ${codeOfBody(res.body)}`);
+        await sleep(Math.min(Math.max(0, AMPLIFIER_PERIOD_MS - (Date.now() - started)), timeLeft(until)));
+      }),
+    ),
+  );
+}
+
+const KEEP_ALIVE_GRACE_MS = 7_000;
+
+/**
+ * Connections that send the amplification request and never read, opened at the start and held until the end and KEEP_ALIVE_GRACE_MS more; then read again, to count those the gateway
+ * had already closed (RESPONSE_TIMEOUT_MS, or its keep-alive timeout once the answer left the process).
+ */
+async function nonReaders({ port, hostname }: URL, settings: HostileMixSettings, until: number, counts: Counts): Promise<void> {
+  const target = new URL(`http://${hostname}:${port}`);
+  const body = JSON.stringify(amplificationRequest());
+  // All at once (fewer than the listen backlog, 511): the answers leave early in the phase.
+  const exchanges = Array.from({ length: settings.nonReaders }, (_, i) => nonReading(target, i % 2 ? '/graphql?x' : '/graphql', body));
+  bump(counts, 'opened', exchanges.length);
+  // An answer may have left late on a loaded machine: the keep-alive timeout (5 s) and two seconds more.
+  await sleep(timeLeft(until) + KEEP_ALIVE_GRACE_MS);
+  const closedBefore = new Set<unknown>();
+  for (const exchange of exchanges) {
+    void exchange.closed.then(() => closedBefore.add(exchange));
+    exchange.socket.resume();
+  }
+  await sleep(1_000);
+  exchanges.forEach((exchange, i) => {
+    bump(counts, closedBefore.has(exchange) ? 'closed by the gateway' : `still open 7 s after the end (${i % 2 ? "Yoga's path" : 'the fast lane'})`);
+    exchange.socket.destroy();
+  });
 }

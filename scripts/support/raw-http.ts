@@ -41,3 +41,19 @@ export const postHead = (path: string, length: number) =>
 export const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
 /** The first error code of a raw answer's JSON body. */
 export const codeOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).errors[0].extensions.code as string;
+
+/**
+ * Sends a whole POST of `body` to `path` and never reads the answer (the socket is paused): the
+ * client that leaves its answer in the gateway's buffers. Nothing is read until it closes.
+ */
+export function nonReading(url: URL, path: string, body: string, headers = ''): RawExchange {
+  const opened = performance.now();
+  const socket = connect(Number(url.port), url.hostname);
+  socket.on('error', () => {});
+  socket.pause();
+  socket.write(`${postHead(path, Buffer.byteLength(body)).replace('\r\n\r\n', `\r\n${headers}\r\n`)}${body}`);
+  const closed = new Promise<{ text: string; afterMs: number }>((resolve) =>
+    socket.once('close', () => resolve({ text: '', afterMs: performance.now() - opened })),
+  );
+  return { socket, closed };
+}

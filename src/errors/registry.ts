@@ -73,7 +73,14 @@ const ERROR_CODES = {
     status: [400, 200],
     outcomeUnknown: 'false',
     meaning:
-      'A bound on what one request may ask: depth, aliases, tokens, directives, root mutation fields (400, or 200 to `Accept: application/json`), `MAX_UPSTREAM_CALLS_PER_REQUEST` (nothing sent; `outcomeUnknown: false` on a mutation).',
+      'A bound on what one request may ask: depth, aliases, tokens, directives, root mutation fields (400, or 200 to `Accept: application/json`), `MAX_UPSTREAM_CALLS_PER_REQUEST` (nothing sent; `outcomeUnknown: false` on a mutation), `GRAPHQL_MAX_COST` (`extensions.cost` and `maxCost`; nothing sent).',
+  },
+  RESPONSE_TOO_LARGE: {
+    by: 'gateway',
+    status: [200],
+    outcomeUnknown: 'if-sent',
+    meaning:
+      'The answer would take more than `MAX_RESPONSE_BYTES` of JSON, so it is not built or sent (`extensions.maxResponseBytes`); what the operation did stands. Ask for fewer fields or items; retry an award only with its `idempotencyKey`.',
   },
   CSRF_PREVENTED: refusal(
     [415,
@@ -83,7 +90,10 @@ const ERROR_CODES = {
   LENGTH_REQUIRED: refusal([411], 'A POST without `Content-Length`.'),
   NOT_FOUND: refusal([404], 'A path the gateway does not serve (only `/graphql`, `/health`, `/ready`, `/metrics`).'),
   HOST_NOT_ALLOWED: refusal([403], 'The sandbox: a `Host` that is not a loopback name.'),
-  SERVER_BUSY: refusal([503], 'The request bodies being received at once would pass `MAX_INFLIGHT_BODY_BYTES`; retry after `Retry-After`.'),
+  SERVER_BUSY: refusal(
+    [503],
+    'The request bodies being received at once would pass `MAX_INFLIGHT_BODY_BYTES`, or the answers not yet read by their clients `MAX_INFLIGHT_RESPONSE_BYTES`; retry after `Retry-After`.',
+  ),
   REQUEST_TIMEOUT: refusal([408], 'The request was not received within `REQUEST_TIMEOUT_MS` (or its headers within `HEADERS_TIMEOUT_MS`).'),
   REQUEST_HEADERS_TOO_LARGE: refusal([431], 'The request headers are larger than Node accepts.'),
   BAD_REQUEST: refusal(

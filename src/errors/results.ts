@@ -4,9 +4,16 @@
 
 import type { LaravelValidationBody } from '../upstream/errors.js';
 
+// These are answers, not failures: nothing reads their stack. Capturing one costs more than the
+// rest of the error (a batch of 500 refused items makes 500), so none is captured.
 export class AmbassadorNotFoundError extends Error {
-  constructor(readonly ambassadorId: string) {
+  readonly ambassadorId: string;
+  constructor(ambassadorId: string) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`Ambassador ${ambassadorId} does not exist.`);
+    Error.stackTraceLimit = stackTraceLimit;
+    this.ambassadorId = ambassadorId;
     this.name = 'AmbassadorNotFoundError';
   }
 }
@@ -18,11 +25,13 @@ export interface FieldErrorShape {
 }
 
 export class ValidationError extends Error {
-  constructor(
-    message: string,
-    readonly fieldErrors: FieldErrorShape[],
-  ) {
+  readonly fieldErrors: FieldErrorShape[];
+  constructor(message: string, fieldErrors: FieldErrorShape[]) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
+    this.fieldErrors = fieldErrors;
     this.name = 'ValidationError';
   }
 }

@@ -1,8 +1,18 @@
-// How many upstream calls an operation can make, read from its document and variables before it
-// runs, and the reservation of that many from the HTTP request's budget (MAX_UPSTREAM_CALLS_PER_REQUEST).
-// The count is an upper bound: every root field that calls the upstream counts, through fragments
-// and aliases, whatever @skip/@include say, and repeated challenge ids count each time (the loader
+// What an operation can make the gateway do, read from its document and variables before it
+// runs: the upstream calls it can make, reserved from the HTTP request's budget
+// (MAX_UPSTREAM_CALLS_PER_REQUEST), and the cost of its answer, bounded by GRAPHQL_MAX_COST.
+// Both are upper bounds: every root field that calls the upstream counts, through fragments and
+// aliases, whatever @skip/@include say, and repeated challenge ids count each time (the loader
 // would send them once).
+//
+// The cost is the number of fields the answer can hold: each selected field (aliases and
+// __typename included, every branch of a union's fragments) counts 1 plus its selection, and a
+// root field taking a list argument (addChallengeHistories' items, _entities' representations)
+// counts its selection once per item, from a literal or a variable alike. Lists the schema fills
+// from the upstream (fieldErrors, titles) count once: their length is bounded by the upstream's
+// answer and, in bytes, by MAX_RESPONSE_BYTES. graphql-armor's cost limit cannot do this: it is a
+// validation rule, and validation sees no variables, so a 500-item `$items` costs it as much as
+// one (it multiplies only by literal `first`/`last` arguments).
 
 import { GraphQLError, Kind, defaultFieldResolver, getOperationAST } from 'graphql';
 import type {
@@ -28,43 +38,87 @@ const UPSTREAM_CALLS: Readonly<Record<string, number | { perItemOf: string }>> =
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
 type Fragments = Readonly<Record<string, FragmentDefinitionNode>>;
 
-/** The calls `operationName` of `document` can make with `variables` (as sent: not yet coerced). */
-export function countUpstreamCalls(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): number {
+/** What an operation can make the gateway do. */
+export interface OperationMeasure {
+  /** Upstream calls it can make. */
+  calls: number;
+  /** Fields its answer can hold (GRAPHQL_MAX_COST). */
+  cost: number;
+  /** Whether a list argument's length comes from a variable (else the measure holds for any variables). */
+  readsVariables: boolean;
+}
+
+/** The measure of `operationName` of `document` with `variables` (as sent: not yet coerced). */
+export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): OperationMeasure {
   const operation = getOperationAST(document, operationName);
-  if (!operation) return 0;
+  if (!operation) return { calls: 0, cost: 0, readsVariables: false };
   const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
   }
-  return countOperationUpstreamCalls(schema, operation, fragments, variables);
+  return measureOperationNode(schema, operation, fragments, variables);
 }
 
-export function countOperationUpstreamCalls(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Fragments, variables: Variables): number {
+/** The calls `operationName` of `document` can make with `variables` (as sent: not yet coerced). */
+export function countUpstreamCalls(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): number {
+  return measureOperation(schema, document, operationName, variables).calls;
+}
+
+/**
+ * One walk of the operation for both measures. A fragment is walked once per root type and
+ * counted at every spread (memoised: nested spreads cannot make the walk exponential); a cycle
+ * (refused by validation anyway) is not followed.
+ */
+export function measureOperationNode(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Fragments, variables: Variables): OperationMeasure {
   const rootType = schema.getRootType(operation.operation)?.name;
-  if (!rootType) return 0;
-  const count = (selectionSet: SelectionSetNode, spreading: ReadonlySet<string>): number => {
+  if (!rootType) return { calls: 0, cost: 0, readsVariables: false };
+  let readsVariables = false;
+  const memo = new Map<string, { calls: number; cost: number } | null>();
+  const walk = (selectionSet: SelectionSetNode, root: boolean): { calls: number; cost: number } => {
     let calls = 0;
+    let cost = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        const field = `${rootType}.${selection.name.value}`;
-        const cost = Object.hasOwn(UPSTREAM_CALLS, field) ? UPSTREAM_CALLS[field]! : 0;
-        if (typeof cost === 'number') calls += cost;
-        else {
-          const argument = selection.arguments?.find((arg) => arg.name.value === cost.perItemOf);
-          calls += argument ? itemCount(argument.value, variables) : 0;
+        const below = selection.selectionSet ? walk(selection.selectionSet, false).cost : 0;
+        if (!root) {
+          cost += 1 + below;
+          continue;
         }
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        calls += count(selection.selectionSet, spreading);
+        const field = `${rootType}.${selection.name.value}`;
+        const perField = Object.hasOwn(UPSTREAM_CALLS, field) ? UPSTREAM_CALLS[field]! : 0;
+        let items = 1;
+        if (typeof perField === 'number') calls += perField;
+        else {
+          const argument = selection.arguments?.find((arg) => arg.name.value === perField.perItemOf);
+          items = argument ? itemCount(argument.value, variables) : 0;
+          if (argument?.value.kind === Kind.VARIABLE) readsVariables = true;
+          calls += items;
+        }
+        cost += items * (1 + below);
       } else {
-        const name = selection.name.value;
-        // Counted at every spread; a cycle (refused by validation later) is not followed.
-        const fragment = Object.hasOwn(fragments, name) ? fragments[name] : undefined;
-        if (fragment && !spreading.has(name)) calls += count(fragment.selectionSet, new Set(spreading).add(name));
+        let inner: { calls: number; cost: number } | null;
+        if (selection.kind === Kind.INLINE_FRAGMENT) inner = walk(selection.selectionSet, root);
+        else {
+          const name = selection.name.value;
+          const key = root ? name : `\u0000${name}`;
+          inner = memo.get(key) ?? null;
+          if (!memo.has(key)) {
+            const fragment = Object.hasOwn(fragments, name) ? fragments[name] : undefined;
+            memo.set(key, null); // in progress: a cycle back to it counts nothing
+            inner = fragment ? walk(fragment.selectionSet, root) : null;
+            memo.set(key, inner);
+          }
+        }
+        if (inner) {
+          calls += inner.calls;
+          cost += inner.cost;
+        }
       }
     }
-    return calls;
+    return { calls, cost };
   };
-  return count(operation.selectionSet, new Set());
+  const { calls, cost } = walk(operation.selectionSet, true);
+  return { calls, cost, readsVariables };
 }
 
 /** Items of a list argument; a single value stands for a list of one (input coercion). */
@@ -95,29 +149,60 @@ export function upstreamBudgetExceeded(calls: number, maxCalls: number, { mutati
   );
 }
 
+/** What refuses an operation whose answer would cost more than GRAPHQL_MAX_COST, before anything runs. */
+export function costLimitExceeded(cost: number, maxCost: number, { mutation }: { mutation: boolean }): GraphQLError {
+  return new GraphQLError(
+    `This operation's answer can hold up to ${cost} fields (each list item counting its selection); at most ${maxCost} are allowed. Nothing was run: select fewer fields, aliases or items.`,
+    {
+      extensions: {
+        code: ErrorCode.OPERATION_LIMIT_EXCEEDED,
+        cost,
+        maxCost,
+        ...(mutation ? { outcomeUnknown: false } : {}),
+        http: { status: 400 },
+      },
+    },
+  );
+}
+
 // One reservation per operation execution (one context each, on both request paths): null once
 // the operation's calls are reserved, the refusal when they did not fit.
 const reservations = new WeakMap<GatewayContext, GraphQLError | null>();
+// The measure of an operation whose list arguments are literals holds for every request of its
+// document (both paths reuse parsed documents): walked once, not per request.
+const fixedMeasures = new WeakMap<OperationDefinitionNode, OperationMeasure>();
+
+function measureOf(info: GraphQLResolveInfo): OperationMeasure {
+  const fixed = fixedMeasures.get(info.operation);
+  if (fixed) return fixed;
+  const measure = measureOperationNode(info.schema, info.operation, info.fragments, info.variableValues);
+  if (!measure.readsVariables) fixedMeasures.set(info.operation, measure);
+  return measure;
+}
 
 /**
- * Reserves, on the first call for this operation, every upstream call the operation can make; throws
- * the refusal when the request's budget cannot hold them.
+ * On the first call for this operation: refuses it when its answer would cost more than
+ * GRAPHQL_MAX_COST, else reserves every upstream call it can make; throws the refusal when the
+ * request's budget cannot hold them.
  */
 function reserveUpstreamCalls(ctx: GatewayContext, info: GraphQLResolveInfo): void {
   let refusal = reservations.get(ctx);
   if (refusal === undefined) {
-    const calls = countOperationUpstreamCalls(info.schema, info.operation, info.fragments, info.variableValues);
+    const { calls, cost } = measureOf(info);
     const mutation = info.operation.operation === 'mutation';
-    refusal = ctx.fanOut.reserve(calls) ? null : upstreamBudgetExceeded(calls, ctx.fanOut.maxCalls, { mutation });
+    const { maxCost } = ctx.config.answers;
+    // Over both bounds, the budget's refusal (the older one) is answered; over the cost only, nothing is reserved.
+    if (cost > maxCost && calls <= ctx.fanOut.maxCalls) refusal = costLimitExceeded(cost, maxCost, { mutation });
+    else refusal = ctx.fanOut.reserve(calls) ? null : upstreamBudgetExceeded(calls, ctx.fanOut.maxCalls, { mutation });
     reservations.set(ctx, refusal);
   }
   if (refusal) throw refusal;
 }
 
 /**
- * Makes every root field of `schema` reserve its operation's calls before it resolves, so an
- * operation over budget sends nothing and is refused once per root field (once for an _entities
- * of any length). In execution, not in a Yoga hook: the fast lane runs `execute` without Yoga's.
+ * Makes every root field of `schema` check its operation's cost and reserve its calls before it
+ * resolves, so an operation over either bound runs nothing and is refused once per root field
+ * (once for an _entities of any length). In execution, not in a Yoga hook: the fast lane runs `execute` without Yoga's.
  */
 export function reservingUpstreamCalls(schema: GraphQLSchema): GraphQLSchema {
   for (const rootType of [schema.getQueryType(), schema.getMutationType()]) {

@@ -75,6 +75,18 @@ export class GatewayMetrics {
     });
   }
 
+  /** Reports the answer bytes written and not yet drained across all connections (http-guard.ts) whenever /metrics is read. */
+  observeUndrainedAnswers(read: () => number): void {
+    new Gauge({
+      name: 'gateway_undrained_response_bytes',
+      help: 'Answer bytes written and not yet drained by their clients, across all connections now; bounded by MAX_INFLIGHT_RESPONSE_BYTES.',
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   /** An UpstreamClient onResponse observer. */
   readonly observeUpstream = (info: UpstreamResponseInfo): void => {
     this.upstream.observe({ method: info.method, route: info.route, status: info.status ?? 'none' }, info.durationMs / 1000);

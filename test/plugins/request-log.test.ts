@@ -1,6 +1,7 @@
 // The one JSON log line per request, and the request id that ties client, gateway and upstream.
 
 import { beforeEach, expect, test } from 'vitest';
+import { MAX_LOG_FIELD_CHARS } from '../../src/logging.js';
 import { TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 
@@ -77,4 +78,24 @@ test('the token is in no log line, whatever happens', async () => {
   await gw.graphql({ query: '{ nope }' });
   expect(gw.logs.length).toBeGreaterThanOrEqual(4);
   for (const line of gw.logs) expect(line).not.toContain(TEST_TOKEN);
+});
+
+test('a 1 MB operationName is logged within its bound, marked as cut (issue 18: one line of 1,000,383 characters)', async () => {
+  const name = `Op${'x'.repeat(1_000_000)}`;
+  // Both anonymous: one names an operation the document does not have (400), one the document's own.
+  const refused = await gw.graphql({ query: '{ __typename }', operationName: name }, { token: null });
+  expect(refused.status).toBe(400);
+  // The name twice (document and operationName) within MAX_REQUEST_BODY_BYTES: half a megabyte each.
+  const half = name.slice(0, 500_000);
+  const served = await gw.graphql({ query: `query ${half} { __typename }`, operationName: half }, { token: null });
+  expect(served.body).toEqual({ data: { __typename: 'Query' } });
+
+  const lines = gw.logs.filter((line) => line.includes('"msg":"request"'));
+  expect(lines).toHaveLength(2);
+  lines.forEach((line, i) => {
+    expect(line.length).toBeLessThan(MAX_LOG_FIELD_CHARS + 1000);
+    const sent = [name, half][i]!;
+    expect((JSON.parse(line) as { operationName: string }).operationName).toBe(`${sent.slice(0, MAX_LOG_FIELD_CHARS)}…[cut ${sent.length - MAX_LOG_FIELD_CHARS} chars]`);
+  });
+  expect(gw.logs.join('').length).toBeLessThan(20_000);
 });
