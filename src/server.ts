@@ -31,6 +31,7 @@ import { requestIdHeader, requestLog } from './plugins/request-log.js';
 import { requestFacts, useRequestObservers } from './plugins/request-telemetry.js';
 import { requestSpans } from './plugins/tracing.js';
 import { useUpstreamBudget } from './plugins/upstream-budget.js';
+import { useVariableErrorCodes } from './plugins/variable-errors.js';
 import { subgraphSchema } from './schema/index.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { runObservers } from './telemetry/observers.js';
@@ -142,6 +143,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     laneSafe(useCsrfPrevention('/graphql'), 'the lane takes only POSTs it lets through (csrfAllowsPost)'),
     laneSafe(lifecycle.readinessPlugin(), 'acts on /ready only'),
     ...laneSafe(useOperationLimits(config), 'validation: the lane serves only documents Yoga validated and executed'),
+    laneSafe(useVariableErrorCodes(), 'codes variable errors only, and the lane hands every request whose variables do not coerce to Yoga'),
     ...laneSafe(useServiceSdlGuard(config), 'documents that select _service are never admitted to the lane'),
     // before persisted operations, which would answer 200 PersistedQueryKeyNotFound
     laneSafe(useRequireOperation(), 'the lane serves only bodies with a query string'),
