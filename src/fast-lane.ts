@@ -20,6 +20,7 @@ import { laneObservers, undeclaredPlugins } from './lane-safety.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logging.js';
 import { isCorsRequest } from './plugins/cors.js';
+import { carriesIdempotencyKey } from './plugins/idempotency-key.js';
 import { csrfAllowsPost } from './plugins/csrf.js';
 import { bodyLengthRefusal } from './plugins/request-body-limit.js';
 import { SERVICE_FIELD, selectsRootField } from './plugins/service-sdl-guard.js';
@@ -86,6 +87,7 @@ export function withFastLane(options: FastLaneOptions): FastLane {
       csrfAllowsPost(contentType) &&
       bodyLengthRefusal(headers['content-length'], maxRequestBodyBytes) === null &&
       !isCorsRequest(headers.origin) &&
+      !carriesIdempotencyKey(headers) &&
       !lifecycle.isDraining
     );
   };

@@ -21,6 +21,7 @@ import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { useCsrfPrevention } from './plugins/csrf.js';
 import { corsOptions } from './plugins/cors.js';
+import { IDEMPOTENCY_KEY_HEADER, idempotentReplayedHeader, useIdempotencyKeyHeader } from './plugins/idempotency-key.js';
 import { requestMetrics, useMetrics } from './plugins/metrics.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePersistedOperationModes } from './plugins/persisted-operations.js';
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   exampleToken?: string;
   /** Refuse requests whose Host is not a loopback name (the sandbox: DNS rebinding onto its GraphiQL page and token). */
   loopbackHostsOnly?: boolean;
+  /** Let pages served from this machine (http://localhost:*, 127.0.0.1, [::1]) call cross-origin: the sandbox's dev servers. */
+  loopbackOrigins?: boolean;
   /**
    * More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane-safety.ts) turn the
    * fast lane off; observers wrapped by useRequestObservers run on both paths.
@@ -117,9 +120,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const lifecycle = new Lifecycle();
   const shared = createSharedState(config, { logger, onStoreUnavailable: () => metrics.idempotencyStoreUnavailable.inc() });
 
-  // One context factory for Yoga and the fast lane.
-  const contextOf = (authorization: string | null, telemetry: RequestTelemetry): GatewayContext =>
-    createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency });
+  // One context factory for Yoga and the fast lane (which never takes a request with an Idempotency-Key header).
+  const contextOf = (authorization: string | null, telemetry: RequestTelemetry, idempotencyKeyHeader: string | null = null): GatewayContext =>
+    createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency, idempotencyKeyHeader });
   const admissions = new Admissions();
 
   // What watches each request, run in this order by Yoga's path and the fast lane alike (telemetry/observers.ts).
@@ -127,6 +130,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     requestFacts(subgraphSchema), // first: the others read what it gathers
     ...(tracing ? [requestSpans(tracing)] : []),
     requestIdHeader,
+    idempotentReplayedHeader,
     requestLog(logger),
     requestMetrics(metrics),
   ];
@@ -148,6 +152,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     // before persisted operations, which would answer 200 PersistedQueryKeyNotFound
     laneSafe(useRequireOperation(), 'the lane serves only bodies with a query string'),
     ...laneSafe(usePersistedOperationModes(config, shared.redis), 'bodies with extensions never take the lane; a full document only once Yoga executed it'),
+    laneSafe(useIdempotencyKeyHeader(), 'requests with an Idempotency-Key header never take the lane (carriesIdempotencyKey)'),
     laneSafe(useUpstreamBudget(subgraphSchema, config), 'acts on HTTP batches only, which never take the lane; one operation reserves its calls inside execution, on both paths'),
     ...(options.plugins ?? []),
     // last: records only what every plugin above let through
@@ -163,13 +168,14 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     // Documents longer than 32 KiB are parsed for their request only, never kept.
     parserAndValidationCache: boundedParserCache(),
     batching: { limit: config.limits.maxBatch },
-    cors: corsOptions(config.corsOrigins),
+    cors: corsOptions(config.corsOrigins, { loopback: options.loopbackOrigins ?? false }),
     logging: yogaLogger(logger),
     // Unexpected errors become "Unexpected error." with no stack or detail, in every NODE_ENV.
     maskedErrors: { isDev: false },
     // src/graphiql serves the page and its files itself (Yoga's own page loads them from a CDN).
     graphiql: false,
-    context: ({ request }): GatewayContext => contextOf(request.headers.get('authorization'), telemetryOf(request)),
+    context: ({ request }): GatewayContext =>
+      contextOf(request.headers.get('authorization'), telemetryOf(request), request.headers.get(IDEMPOTENCY_KEY_HEADER)),
     plugins,
   });
 
