@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { startSandboxUpstream } from '../../src/sandbox/index.js';
+import { variablesReadByConfig } from '../support/config-variables.js';
 import { useGatewayOn } from '../support/gateway.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -99,12 +100,6 @@ test('the comparison notices a drifted output', () => {
 test('the README is at most 250 lines', () => {
   expect(README.split('\n').length - 1).toBeLessThanOrEqual(250);
 });
-
-/** The environment variables src/config.ts reads (every read goes through EnvReader: `read.<kind>('NAME'`). */
-function variablesReadByConfig(): string[] {
-  const source = readFileSync(join(ROOT, 'src/config.ts'), 'utf8');
-  return [...new Set([...source.matchAll(/\bread\.\w+\('([A-Z][A-Z0-9_]*)'/g)].map(([, name]) => name!))];
-}
 
 /** The variables named in the first column of the table under docs/operations.md's "## Configuration". */
 function variablesInConfigurationTable(markdown: string): string[] {
