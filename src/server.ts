@@ -16,6 +16,7 @@ import type { FastLaneStatus } from './fast-lane.js';
 import { InflightBodies, answerClientError, serverOptions, withHttpGuard } from './http-guard.js';
 import { laneSafe } from './lane-safety.js';
 import { useSelfHostedGraphiQL } from './graphiql/plugin.js';
+import { EXAMPLE_IDEMPOTENCY_KEY } from './graphiql/start-script.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
@@ -74,15 +75,28 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export const EXAMPLE_MUTATION = `# Record that ambassador 1 completed challenge 1.
-# Try ambassadorId "999" (AmbassadorNotFoundError), challengeId "999" (ValidationError),
-# or another token in the Headers tab (UNAUTHENTICATED / FORBIDDEN).
-# To make a retry safe, add idempotencyKey (one new UUID per award) to the input: the same
-# request sent again answers the recorded history with replayed: true, and awards nothing.
+// GraphiQL's example. Its comments fit the query editor of a 1280-px-wide window; the page puts a
+// new key in place of EXAMPLE_IDEMPOTENCY_KEY at each load (graphiql/start-script.ts), so Run
+// awards once and Run again answers replayed: true.
+export const EXAMPLE_MUTATION = `# Record that ambassador 1 completed
+# challenge 1. idempotencyKey names this
+# award, new per page load: Run it twice
+# and the second answers replayed: true,
+# awarding nothing. Reload for a new award.
+# Try ambassadorId "999"
+# (AmbassadorNotFoundError), challengeId
+# "999" (ValidationError), or another token
+# in Headers (UNAUTHENTICATED / FORBIDDEN).
 mutation AddChallengeHistory {
   addChallengeHistory(
     ambassadorId: "1"
-    input: { points: 100, score: 87.5, message: "Great first sale!", challengeId: "1" }
+    input: {
+      points: 100
+      score: 87.5
+      message: "Great first sale!"
+      challengeId: "1"
+      idempotencyKey: "${EXAMPLE_IDEMPOTENCY_KEY}"
+    }
   ) {
     __typename
     ... on AddChallengeHistorySuccess {
