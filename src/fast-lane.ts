@@ -5,7 +5,7 @@
 // with the media type Yoga negotiated before for the same Accept header, masks errors with Yoga's
 // own function and builds the answer with Yoga's own result processor. It runs the same request
 // observers as Yoga's path (lane-safety.ts), and takes only requests the CSRF, body-limit and CORS
-// rules let through untouched. Anything else — and any request error, such as variables that do
+// rules let through untouched, and none with an Idempotency-Key header (plugins/idempotency-key.ts). Anything else — and any request error, such as variables that do
 // not coerce — goes to Yoga with the body it sent.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -20,6 +20,7 @@ import { laneObservers, undeclaredPlugins } from './lane-safety.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logging.js';
 import { isCorsRequest } from './plugins/cors.js';
+import { carriesIdempotencyKey } from './plugins/idempotency-key.js';
 import { csrfAllowsPost } from './plugins/csrf.js';
 import { bodyLengthRefusal } from './plugins/request-body-limit.js';
 import { boundAnswer } from './plugins/response-size.js';
@@ -90,6 +91,7 @@ export function withFastLane(options: FastLaneOptions): FastLane {
       csrfAllowsPost(contentType) &&
       bodyLengthRefusal(headers['content-length'], maxRequestBodyBytes) === null &&
       !isCorsRequest(headers.origin) &&
+      !carriesIdempotencyKey(headers) &&
       !lifecycle.isDraining
     );
   };

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     logger,
     exampleToken,
     loopbackHostsOnly: exampleToken !== undefined,
+    loopbackOrigins: exampleToken !== undefined,
   });
   const url = await listenOrExplain(gateway.listen, config);
 

@@ -16,11 +16,13 @@ import type { FastLaneStatus } from './fast-lane.js';
 import { InflightBodies, UndrainedAnswers, answerClientError, serverOptions, withHttpGuard } from './http-guard.js';
 import { laneSafe } from './lane-safety.js';
 import { useSelfHostedGraphiQL } from './graphiql/plugin.js';
+import { EXAMPLE_IDEMPOTENCY_KEY } from './graphiql/start-script.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { useCsrfPrevention } from './plugins/csrf.js';
 import { corsOptions } from './plugins/cors.js';
+import { IDEMPOTENCY_KEY_HEADER, idempotentReplayedHeader, useIdempotencyKeyHeader } from './plugins/idempotency-key.js';
 import { requestMetrics, useMetrics } from './plugins/metrics.js';
 import { useOperationLimits } from './plugins/operation-limits.js';
 import { usePersistedOperationModes } from './plugins/persisted-operations.js';
@@ -32,6 +34,7 @@ import { requestIdHeader, requestLog } from './plugins/request-log.js';
 import { requestFacts, useRequestObservers } from './plugins/request-telemetry.js';
 import { requestSpans } from './plugins/tracing.js';
 import { useUpstreamBudget } from './plugins/upstream-budget.js';
+import { useVariableErrorCodes } from './plugins/variable-errors.js';
 import { subgraphSchema } from './schema/index.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { runObservers } from './telemetry/observers.js';
@@ -47,6 +50,8 @@ export interface GatewayOptions {
   exampleToken?: string;
   /** Refuse requests whose Host is not a loopback name (the sandbox: DNS rebinding onto its GraphiQL page and token). */
   loopbackHostsOnly?: boolean;
+  /** Let pages served from this machine (http://localhost:*, 127.0.0.1, [::1]) call cross-origin: the sandbox's dev servers. */
+  loopbackOrigins?: boolean;
   /**
    * More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane-safety.ts) turn the
    * fast lane off; observers wrapped by useRequestObservers run on both paths.
@@ -73,15 +78,28 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export const EXAMPLE_MUTATION = `# Record that ambassador 1 completed challenge 1.
-# Try ambassadorId "999" (AmbassadorNotFoundError), challengeId "999" (ValidationError),
-# or another token in the Headers tab (UNAUTHENTICATED / FORBIDDEN).
-# To make a retry safe, add idempotencyKey (one new UUID per award) to the input: the same
-# request sent again answers the recorded history with replayed: true, and awards nothing.
+// GraphiQL's example. Its comments fit the query editor of a 1280-px-wide window; the page puts a
+// new key in place of EXAMPLE_IDEMPOTENCY_KEY at each load (graphiql/start-script.ts), so Run
+// awards once and Run again answers replayed: true.
+export const EXAMPLE_MUTATION = `# Record that ambassador 1 completed
+# challenge 1. idempotencyKey names this
+# award, new per page load: Run it twice
+# and the second answers replayed: true,
+# awarding nothing. Reload for a new award.
+# Try ambassadorId "999"
+# (AmbassadorNotFoundError), challengeId
+# "999" (ValidationError), or another token
+# in Headers (UNAUTHENTICATED / FORBIDDEN).
 mutation AddChallengeHistory {
   addChallengeHistory(
     ambassadorId: "1"
-    input: { points: 100, score: 87.5, message: "Great first sale!", challengeId: "1" }
+    input: {
+      points: 100
+      score: 87.5
+      message: "Great first sale!"
+      challengeId: "1"
+      idempotencyKey: "${EXAMPLE_IDEMPOTENCY_KEY}"
+    }
   ) {
     __typename
     ... on AddChallengeHistorySuccess {
@@ -123,9 +141,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     onStoreReset: () => metrics.idempotencyStoreResets.inc(),
   });
 
-  // One context factory for Yoga and the fast lane.
-  const contextOf = (authorization: string | null, telemetry: RequestTelemetry): GatewayContext =>
-    createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency });
+  // One context factory for Yoga and the fast lane (which never takes a request with an Idempotency-Key header).
+  const contextOf = (authorization: string | null, telemetry: RequestTelemetry, idempotencyKeyHeader: string | null = null): GatewayContext =>
+    createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency, idempotencyKeyHeader });
   const admissions = new Admissions();
 
   // What watches each request, run in this order by Yoga's path and the fast lane alike (telemetry/observers.ts).
@@ -133,6 +151,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     requestFacts(subgraphSchema), // first: the others read what it gathers
     ...(tracing ? [requestSpans(tracing)] : []),
     requestIdHeader,
+    idempotentReplayedHeader,
     requestLog(logger),
     requestMetrics(metrics),
   ];
@@ -149,10 +168,12 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     laneSafe(useCsrfPrevention('/graphql'), 'the lane takes only POSTs it lets through (csrfAllowsPost)'),
     laneSafe(lifecycle.readinessPlugin(), 'acts on /ready only'),
     ...laneSafe(useOperationLimits(config), 'validation: the lane serves only documents Yoga validated and executed'),
+    laneSafe(useVariableErrorCodes(), 'codes variable errors only, and the lane hands every request whose variables do not coerce to Yoga'),
     ...laneSafe(useServiceSdlGuard(config), 'documents that select _service are never admitted to the lane'),
     // before persisted operations, which would answer 200 PersistedQueryKeyNotFound
     laneSafe(useRequireOperation(), 'the lane serves only bodies with a query string'),
     ...laneSafe(usePersistedOperationModes(config, shared.redis), 'bodies with extensions never take the lane; a full document only once Yoga executed it'),
+    laneSafe(useIdempotencyKeyHeader(), 'requests with an Idempotency-Key header never take the lane (carriesIdempotencyKey)'),
     laneSafe(useUpstreamBudget(subgraphSchema, config), 'acts on HTTP batches only, which never take the lane; one operation reserves its calls inside execution, on both paths'),
     // GRAPHQL_MAX_COST is checked inside execution (schema/upstream-calls.ts), on both paths.
     laneSafe(useResponseSizeLimit(config.answers.maxResponseBytes), 'the lane bounds its result with the same boundAnswer'),
@@ -170,13 +191,14 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     // Documents longer than 32 KiB are parsed for their request only, never kept.
     parserAndValidationCache: boundedParserCache(),
     batching: { limit: config.limits.maxBatch },
-    cors: corsOptions(config.corsOrigins),
+    cors: corsOptions(config.corsOrigins, { loopback: options.loopbackOrigins ?? false }),
     logging: yogaLogger(logger),
     // Unexpected errors become "Unexpected error." with no stack or detail, in every NODE_ENV.
     maskedErrors: { isDev: false },
     // src/graphiql serves the page and its files itself (Yoga's own page loads them from a CDN).
     graphiql: false,
-    context: ({ request }): GatewayContext => contextOf(request.headers.get('authorization'), telemetryOf(request)),
+    context: ({ request }): GatewayContext =>
+      contextOf(request.headers.get('authorization'), telemetryOf(request), request.headers.get(IDEMPOTENCY_KEY_HEADER)),
     plugins,
   });
 

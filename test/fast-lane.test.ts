@@ -154,6 +154,13 @@ test('the cases exercise what they claim', async () => {
   expect(badVariables.answer.status).toBe(400);
   expect(badVariables.answer.headers['content-type']).toBe('application/graphql-response+json; charset=utf-8');
   expect(badVariables.upstream).toHaveLength(0);
+  // Variable coercion errors carry a code on both paths (the lane hands them to Yoga, which codes them).
+  for (const name of ['request error: variables', 'request error: missing variables']) {
+    const { answer } = await observe(CASES.find((c) => c.name.startsWith(name))!);
+    const { errors } = JSON.parse(answer.body) as { errors: { message: string; extensions?: { code?: string } }[] };
+    expect(errors.length).toBeGreaterThan(0);
+    for (const error of errors) expect(error, error.message).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+  }
 });
 
 test('spans: the fast lane exports the same SERVER and CLIENT spans, parented the same, as Yoga', async () => {

@@ -53,10 +53,13 @@ const ERROR_CODES = {
     'Connection refused or reset, DNS failure, any 5xx. Retry only if `outcomeUnknown` is false, or after checking.',
   ),
   BAD_UPSTREAM_RESPONSE: fieldError('if-sent', 'A 3xx (never followed), or a 2xx body that is not the JSON promised. Retry only after checking.'),
-  BAD_USER_INPUT: fieldError(
-    'absent',
-    '`Query.challenge` (or a `Challenge` in `_entities`) with an id that is not a positive int32; `addChallengeHistories` with more than `BATCH_MAX_ITEMS` items; an `Ambassador` in `_entities` (not resolvable here).',
-  ),
+  BAD_USER_INPUT: {
+    by: 'gateway',
+    status: [200, 400],
+    outcomeUnknown: 'absent',
+    meaning:
+      '`Query.challenge` (or a `Challenge` in `_entities`) with an id that is not a positive int32; `addChallengeHistories` with more than `BATCH_MAX_ITEMS` items; an `Ambassador` in `_entities` (not resolvable here); an `Idempotency-Key` header on a request without exactly one `addChallengeHistory` field. A variable that is missing or does not coerce to its type: 400 (200 to `Accept: application/json`), no `data`.',
+  },
   IDEMPOTENCY_KEY_REUSED: fieldError('false', 'The `idempotencyKey` is taken by another caller or by other arguments; nothing was sent.'),
   IDEMPOTENCY_STORE_UNAVAILABLE: fieldError(
     'false',

@@ -5,7 +5,8 @@ import { Challenge } from './challenge.js';
 import { AmbassadorNotFoundError, ValidationError } from '../errors/results.js';
 import type { FieldErrorShape } from '../errors/results.js';
 import { ErrorCode } from '../errors/registry.js';
-import type { GatewayContext } from '../context.js';
+import { noteAwardAnswered } from '../context.js';
+import type { GatewayContext, IdempotencyKeyHeader } from '../context.js';
 import { IDEMPOTENCY_KEY_RULE, isReplayed, isValidIdempotencyKey } from '../idempotency/index.js';
 import type { WriteField } from '../upstream/api.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from '../upstream/ids.js';
@@ -59,14 +60,37 @@ const AWARD: WriteField = { mayExist: 'The challenge history may have been recor
 
 const FINITE_FIELDS = ['points', 'score'] as const;
 
+const KEY_PATH = ['input', 'idempotencyKey'];
+export const IDEMPOTENCY_KEY_HEADER_RULE =
+  'The Idempotency-Key header must be a key of 1 to 255 printable ASCII characters without spaces, quoted ("8e03978e-...") or bare.';
+export const IDEMPOTENCY_KEYS_DIFFER =
+  'The Idempotency-Key header and input.idempotencyKey name different keys: send one of them, or the same key in both.';
+
 /**
  * The whole of addChallengeHistory for one ambassador: the checks of its arguments, then the
  * upstream POST (never retried). Throws AmbassadorNotFoundError or ValidationError (typed
- * results) or a coded GraphQLError.
+ * results) or a coded GraphQLError. `header` is the request's Idempotency-Key header, given only
+ * to the request's one award field (plugins/idempotency-key.ts refuses any other shape).
  */
 export async function addChallengeHistory(
   ctx: GatewayContext,
+  args: AddChallengeHistoryArgs,
+  header: IdempotencyKeyHeader | null = null,
+): Promise<ChallengeHistoryRecord> {
+  let replayed = false;
+  try {
+    const record = await checkedAward(ctx, args, header);
+    replayed = isReplayed(record);
+    return record;
+  } finally {
+    noteAwardAnswered(ctx.telemetry, replayed);
+  }
+}
+
+async function checkedAward(
+  ctx: GatewayContext,
   { ambassadorId, input }: AddChallengeHistoryArgs,
+  header: IdempotencyKeyHeader | null,
 ): Promise<ChallengeHistoryRecord> {
   const id = parseUpstreamId(ambassadorId);
   const challengeId = input.challengeId == null ? null : parseUpstreamId(input.challengeId);
@@ -82,12 +106,21 @@ export async function addChallengeHistory(
     }
   }
   if (input.idempotencyKey != null && !isValidIdempotencyKey(input.idempotencyKey)) {
-    refused.push({ field: 'idempotencyKey', path: ['input', 'idempotencyKey'], messages: [IDEMPOTENCY_KEY_RULE] });
+    refused.push({ field: 'idempotencyKey', path: KEY_PATH, messages: [IDEMPOTENCY_KEY_RULE] });
+  }
+  let idempotencyKey = input.idempotencyKey;
+  if (header !== null) {
+    if (header.key === null || !isValidIdempotencyKey(header.key)) {
+      refused.push({ field: 'idempotencyKey', path: KEY_PATH, messages: [IDEMPOTENCY_KEY_HEADER_RULE] });
+    } else if (idempotencyKey != null && idempotencyKey !== header.key) {
+      refused.push({ field: 'idempotencyKey', path: KEY_PATH, messages: [IDEMPOTENCY_KEYS_DIFFER] });
+    }
+    idempotencyKey = header.key;
   }
   if (id === null || refused.length > 0) {
     throw new ValidationError(refused.map((f) => f.messages[0]).join(' '), refused);
   }
-  return ctx.api.addChallengeHistory(id, { ...input, challengeId }, AWARD);
+  return ctx.api.addChallengeHistory(id, { ...input, challengeId, idempotencyKey }, AWARD);
 }
 
 /** The field builder of an object type whose parent is a ChallengeHistoryRecord (the success type's fields). */
@@ -124,7 +157,7 @@ builder.mutationField('addChallengeHistory', (t) =>
       ambassadorId: t.arg.id({ required: true }),
       input: t.arg({ type: AddChallengeHistoryInput, required: true }),
     },
-    resolve: (_root, args, ctx) => addChallengeHistory(ctx, args),
+    resolve: (_root, args, ctx) => addChallengeHistory(ctx, args, ctx.idempotencyKeyHeader),
   }),
 );
 

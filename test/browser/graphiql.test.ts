@@ -5,11 +5,13 @@
 // with no console error (CSP violations are console errors) and no blocked request.
 // Screenshots: test/artifacts/graphiql*.png.
 
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { GRAPHIQL_CONTENT_SECURITY_POLICY } from '../../src/graphiql/plugin.js';
+import { EXAMPLE_IDEMPOTENCY_KEY } from '../../src/graphiql/start-script.js';
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
 import type { SandboxUpstream } from '../../src/sandbox/index.js';
 import { EXAMPLE_MUTATION } from '../../src/server.js';
@@ -40,8 +42,8 @@ afterAll(async () => {
 });
 
 /** A browser context where only loopback answers; everything else is aborted and recorded. */
-async function offlineContext(): Promise<{ context: BrowserContext; requested: string[]; blocked: string[] }> {
-  const context = await browser!.newContext({ viewport: { width: 1400, height: 900 } });
+async function offlineContext(viewport = { width: 1400, height: 900 }): Promise<{ context: BrowserContext; requested: string[]; blocked: string[] }> {
+  const context = await browser!.newContext({ viewport });
   const requested: string[] = [];
   const blocked: string[] = [];
   await context.route('**/*', (route) => {
@@ -73,8 +75,8 @@ async function runEdited(page: Page, operation: string, typename: string): Promi
 }
 
 /** A page of an offline context, collecting console errors (CSP violations are console errors). */
-async function offlinePage() {
-  const offline = await offlineContext();
+async function offlinePage(viewport?: { width: number; height: number }) {
+  const offline = await offlineContext(viewport);
   const page = await offline.context.newPage();
   const consoleErrors: string[] = [];
   page.on('console', (message) => {
@@ -117,11 +119,12 @@ test.skipIf(!hasChromium)('GraphiQL loads from the gateway alone and runs the ex
   // The sandbox recorded it: the prefilled header carried the manager token.
   expect(gw.logs.some((line) => line.includes('"resultType":"AddChallengeHistorySuccess"'))).toBe(true);
 
-  const notFound = await runEdited(page, EXAMPLE_MUTATION.replace('ambassadorId: "1"', 'ambassadorId: "999"'), 'AmbassadorNotFoundError');
+  const edited = () => EXAMPLE_MUTATION.replace(EXAMPLE_IDEMPOTENCY_KEY, randomUUID());
+  const notFound = await runEdited(page, edited().replace('ambassadorId: "1"', 'ambassadorId: "999"'), 'AmbassadorNotFoundError');
   expect(notFound).toContain('"ambassadorId": "999"');
   await screenshot('graphiql-ambassador-not-found.png');
 
-  const invalid = await runEdited(page, EXAMPLE_MUTATION.replace('challengeId: "1"', 'challengeId: "999"'), 'ValidationError');
+  const invalid = await runEdited(page, edited().replace('challengeId: "1"', 'challengeId: "999"'), 'ValidationError');
   expect(invalid).toContain('fieldErrors');
   await screenshot('graphiql-validation-error.png');
 
@@ -136,6 +139,66 @@ test.skipIf(!hasChromium)('GraphiQL loads from the gateway alone and runs the ex
   expect(requested.every((url) => new URL(url).origin === gw.url.origin)).toBe(true);
   await context.close();
 });
+
+/** The comment lines of the query editor wider than its visible width (their text and overflow in px). */
+function overflowingComments(page: Page) {
+  return page.evaluate(() => {
+    const editor = document.querySelector('.graphiql-query-editor .monaco-editor .overflow-guard')!.getBoundingClientRect();
+    const scrollbar = document.querySelector('.graphiql-query-editor .monaco-editor .scrollbar.vertical')?.getBoundingClientRect().width ?? 0;
+    const lines = [...document.querySelectorAll('.graphiql-query-editor .view-line')].map((line) => {
+      const spans = [...line.querySelectorAll('span span')];
+      const right = Math.max(...spans.map((span) => span.getBoundingClientRect().right));
+      return { text: (line as HTMLElement).innerText.replaceAll('\u00a0', ' '), overflow: right - (editor.right - scrollbar) };
+    });
+    const comments = lines.filter((line) => line.text.trim().startsWith('#'));
+    return { comments: comments.length, overflowing: comments.filter((line) => line.overflow > 0) };
+  });
+}
+
+test.skipIf(!hasChromium)('at 1280 px: the example fits, and carries a key fresh per page load, so Run twice awards once and then answers replayed: true', async () => {
+  const { context, page, consoleErrors, blocked } = await offlinePage({ width: 1280, height: 800 });
+  try {
+    const keyIn = async () => /idempotencyKey: "([^"]*)"/.exec(await textOf(page, '.graphiql-query-editor'))?.[1];
+    await page.goto(gw.url.href);
+    await expect.poll(() => textOf(page, '.graphiql-query-editor'), { timeout: 15_000 }).toContain('mutation AddChallengeHistory');
+    const fits = await overflowingComments(page);
+    expect(fits.comments).toBeGreaterThanOrEqual(3);
+    expect(fits.overflowing).toEqual([]);
+    const key = await keyIn();
+    expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+
+    const recorded = sandbox.histories.length;
+    await page.locator('.graphiql-execute-button').click();
+    await expect.poll(() => textOf(page, '.result-window'), { timeout: 15_000 }).toContain('"replayed": false');
+    const first = await textOf(page, '.result-window');
+    await page.locator('.graphiql-execute-button').click();
+    await expect.poll(() => textOf(page, '.result-window'), { timeout: 15_000 }).toContain('"replayed": true');
+    const again = await textOf(page, '.result-window');
+    expect(again.replace('"replayed": true', '"replayed": false')).toBe(first);
+    expect(sandbox.histories.length - recorded).toBe(1);
+    await page.screenshot({ path: new URL('graphiql-1280-replayed.png', ARTIFACTS).pathname });
+
+    // Another page load is another award: another key. In a new browser profile, in the editor:
+    const fresh = await offlinePage({ width: 1280, height: 800 });
+    await fresh.page.goto(gw.url.href);
+    await expect.poll(() => textOf(fresh.page, '.graphiql-query-editor'), { timeout: 15_000 }).toContain('mutation AddChallengeHistory');
+    const otherKey = /idempotencyKey: "([^"]*)"/.exec(await textOf(fresh.page, '.graphiql-query-editor'))?.[1];
+    await fresh.context.close();
+    // And on a reload, in the unedited example GraphiQL restores from its storage.
+    const storedKey = () =>
+      page.evaluate(() => /idempotencyKey: \\"([^"\\]*)/.exec(localStorage.getItem('graphiql:tabState') ?? '')?.[1]);
+    expect(await storedKey()).toBe(key);
+    await page.reload();
+    await expect.poll(storedKey, { timeout: 15_000 }).not.toBe(key);
+    expect(await storedKey()).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await storedKey()).not.toBe(otherKey);
+    expect(otherKey).not.toBe(key);
+    expect(consoleErrors).toEqual([]);
+    expect(blocked).toEqual([]);
+  } finally {
+    await context.close();
+  }
+}, 60_000);
 
 test.skipIf(!hasChromium)('production with GRAPHIQL=true: the same offline page, opening with neither the example nor a token', async () => {
   // Introspection on as well, so GraphiQL loads the schema (without it the result pane says introspection is disabled).

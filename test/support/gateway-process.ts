@@ -17,7 +17,8 @@ export interface GatewayProcess {
 }
 
 const ROOT = new URL('../../', import.meta.url);
-const LISTENING = /listening on (http:\/\/\S+)/;
+// `listening on <url>`, or in sandbox mode (no UPSTREAM_URL) `GraphiQL:  <url>`.
+const LISTENING = /(?:listening on|GraphiQL:)\s+(http:\/\/\S+)/;
 
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
