@@ -15,7 +15,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { expandRoute } from './endpoint.js';
 import type { Endpoint, RouteParams } from './endpoint.js';
-import { UpstreamError, mapUpstreamStatus } from './errors.js';
+import { UpstreamError, bodyExcerpt, mapUpstreamStatus, transportCause } from './errors.js';
 import { parseJsonBounded } from './json.js';
 import { ConnectionSlots, DEFAULT_QUEUE_TIMEOUT_MS, SlotWaitExpired } from './slots.js';
 import type { UpstreamCallObserver, UpstreamCallOptions } from './types.js';
@@ -36,6 +36,11 @@ export interface UpstreamResponseInfo {
   route: string;
   status: number | null;
   durationMs: number;
+  /**
+   * Why the call failed, for its log line: a transport cause ("refused (ECONNREFUSED)", "reset",
+   * "dns", "tls", "timeout") or "status 503: <bounded body excerpt>"; null for a 2xx.
+   */
+  failure: string | null;
 }
 
 type Observer = (info: UpstreamResponseInfo) => void;
@@ -45,6 +50,8 @@ interface RawResponse {
   statusText: string;
   headers: Dispatcher.ResponseData['headers'];
   body: unknown;
+  /** The body's first bytes, kept for a non-2xx answer's log line only. */
+  excerpt?: Buffer;
 }
 
 /** What is known of a call in progress: the answer's status, whether its request reached a socket. */
@@ -52,6 +59,7 @@ interface CallProgress {
   status: number | null;
   written: boolean;
   timedOut: boolean;
+  failure: string | null;
 }
 
 const NOT_JSON = Symbol('not-json');
@@ -147,7 +155,7 @@ export class UpstreamClient {
     body?: string,
   ): Promise<RawResponse> {
     const started = performance.now();
-    const progress: CallProgress = { status: null, written: false, timedOut: false };
+    const progress: CallProgress = { status: null, written: false, timedOut: false, failure: null };
     const callObserver = call.recorder?.upstreamCallStarted();
     const request: Dispatcher.DispatchOptions = {
       method,
@@ -163,12 +171,19 @@ export class UpstreamClient {
     };
     try {
       const release = await this.slots.acquire(this.queueBudget(call, started));
-      return await this.exchange(request, progress, release);
+      const response = await this.exchange(request, progress, release);
+      if (response.status < 200 || response.status >= 300) progress.failure = `status ${response.status}: ${bodyExcerpt(response.excerpt, call.token)}`;
+      return response;
     } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      throw this.transportError(error, method, progress);
+      if (error instanceof UpstreamError) {
+        progress.failure = `status ${progress.status ?? 'none'}: ${error.message}`;
+        throw error;
+      }
+      const failure = this.transportError(error, method, progress);
+      progress.failure = failure.message;
+      throw failure;
     } finally {
-      this.notify({ method, route, status: progress.status, durationMs: performance.now() - started }, callObserver);
+      this.notify({ method, route, status: progress.status, durationMs: performance.now() - started, failure: progress.failure }, callObserver);
     }
   }
 
@@ -237,7 +252,8 @@ export class UpstreamClient {
         onResponseEnd() {
           finish();
           const status = progress.status!;
-          resolve({ status, statusText: STATUS_CODES[status] ?? '', headers, body: parseBody(chunks, size) });
+          const excerpt = status >= 200 && status < 300 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks).subarray(0, 4096);
+          resolve({ status, statusText: STATUS_CODES[status] ?? '', headers, body: parseBody(chunks, size), excerpt });
         },
         onResponseError(_controller, error) {
           finish();
@@ -255,16 +271,15 @@ export class UpstreamClient {
   private transportError(error: unknown, method: string, progress: CallProgress): UpstreamError {
     const sent = { status: progress.status, requestMayHaveBeenProcessed: progress.written && method !== 'GET', cause: error };
     if (error instanceof SlotWaitExpired) {
-      return new UpstreamError('timeout', `${error.message}; the request was not sent`, sent);
+      return new UpstreamError('timeout', `queue timeout: ${error.message}; the request was not sent`, sent);
     }
     if (progress.timedOut) {
-      return new UpstreamError('timeout', `no complete upstream answer within ${this.options.timeoutMs} ms`, sent);
+      return new UpstreamError('timeout', `timeout: no complete upstream answer within ${this.options.timeoutMs} ms${progress.written ? '' : ' (connect)'}`, sent);
     }
     if (UNDICI_TIMEOUTS.some((timeout) => error instanceof timeout)) {
-      return new UpstreamError('timeout', 'upstream answer timed out', sent);
+      return new UpstreamError('timeout', `timeout: upstream answer timed out (${transportCause(error)})`, sent);
     }
-    const code = (error as { code?: string } | null)?.code ?? '';
-    return new UpstreamError('unavailable', `upstream unreachable (${code || 'transport error'})`, sent);
+    return new UpstreamError('unavailable', `${transportCause(error)}: upstream unreachable`, sent);
   }
 
   private notify(info: UpstreamResponseInfo, callObserver: UpstreamCallObserver | undefined): void {
