@@ -108,10 +108,19 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     maxResponseBytes: config.upstreamMaxResponseBytes,
     connections: config.upstreamConnections,
     queueTimeoutMs: config.upstreamQueueTimeoutMs,
+    breaker: config.upstreamProtection.breaker,
+    // One line per state change: an operator sees when and why calls stopped being sent.
+    onBreakerTransition: ({ from, to, failures }) => {
+      metrics.breakerTransitions.inc({ to });
+      const fields = { origin: config.upstreamUrl!.origin, from, to, ...(failures > 0 ? { failures, windowMs: config.upstreamProtection.breaker.windowMs } : {}) };
+      if (to === 'open') logger.warn('upstream circuit open: calls refused unsent', { ...fields, openMs: config.upstreamProtection.breaker.openMs });
+      else logger.info(`upstream circuit ${to === 'closed' ? 'closed' : 'half-open'}`, fields);
+    },
   });
 
   const metrics = new GatewayMetrics();
   upstream.onResponse(metrics.observeUpstream);
+  if (upstream.breaker) metrics.observeBreaker(() => upstream.breaker!.state);
   const tracing = Tracing.fromConfig(config);
   const lifecycle = new Lifecycle();
   const shared = createSharedState(config, { logger, onStoreUnavailable: () => metrics.idempotencyStoreUnavailable.inc() });

@@ -13,6 +13,8 @@
 import { STATUS_CODES } from 'node:http';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
+import { CircuitBreaker } from './breaker.js';
+import type { Admission, BreakerSettings, BreakerTransition, CallHealth } from './breaker.js';
 import { expandRoute } from './endpoint.js';
 import type { Endpoint, RouteParams } from './endpoint.js';
 import { UpstreamError, bodyExcerpt, mapUpstreamStatus, transportCause } from './errors.js';
@@ -28,6 +30,10 @@ export interface UpstreamClientOptions {
   queueTimeoutMs?: number;
   maxResponseBytes: number;
   connections: number;
+  /** The origin's circuit breaker (breaker.ts); absent or failures 0: none. */
+  breaker?: BreakerSettings;
+  /** Told of each breaker state change (one log line, the state metric). */
+  onBreakerTransition?: (transition: BreakerTransition) => void;
 }
 
 export interface UpstreamResponseInfo {
@@ -77,11 +83,15 @@ export class UpstreamClient {
   private readonly basePath: string;
   private readonly queueTimeoutMs: number;
   private readonly observers = new Set<Observer>();
+  /** Null when off: the hot path then pays one null check. */
+  readonly breaker: CircuitBreaker | null;
 
   constructor(private readonly options: UpstreamClientOptions) {
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
     this.queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
     this.slots = new ConnectionSlots(options.connections);
+    const breaker = options.breaker;
+    this.breaker = breaker && breaker.failures > 0 ? new CircuitBreaker(breaker, options.onBreakerTransition ?? (() => {})) : null;
     this.pool = new Pool(options.baseUrl.origin, {
       connections: options.connections,
       pipelining: 1, // a POST is never pipelined behind another request
@@ -154,8 +164,11 @@ export class UpstreamClient {
     call: UpstreamCallOptions,
     body?: string,
   ): Promise<RawResponse> {
+    const admission: Admission = this.breaker ? this.breaker.admit(method) : 'normal';
+    if (admission === 'refused') throw this.circuitOpen();
     const started = performance.now();
     const progress: CallProgress = { status: null, written: false, timedOut: false, failure: null };
+    let health: CallHealth = 'answered';
     const callObserver = call.recorder?.upstreamCallStarted();
     const request: Dispatcher.DispatchOptions = {
       method,
@@ -172,19 +185,34 @@ export class UpstreamClient {
     try {
       const release = await this.slots.acquire(this.queueBudget(call, started));
       const response = await this.exchange(request, progress, release);
-      if (response.status < 200 || response.status >= 300) progress.failure = `status ${response.status}: ${bodyExcerpt(response.excerpt, call.token)}`;
+      if (response.status < 200 || response.status >= 300) {
+        progress.failure = `status ${response.status}: ${bodyExcerpt(response.excerpt, call.token)}`;
+        if (response.status >= 500) health = 'unwell';
+      }
       return response;
     } catch (error) {
       if (error instanceof UpstreamError) {
         progress.failure = `status ${progress.status ?? 'none'}: ${error.message}`;
         throw error;
       }
+      health = error instanceof SlotWaitExpired ? 'not_sent' : 'unwell';
       const failure = this.transportError(error, method, progress);
       progress.failure = failure.message;
       throw failure;
     } finally {
+      this.breaker?.settle(admission, health);
       this.notify({ method, route, status: progress.status, durationMs: performance.now() - started, failure: progress.failure }, callObserver);
     }
+  }
+
+  /** The breaker's refusal: nothing was sent, safe to retry once it lets calls through again. */
+  private circuitOpen(): UpstreamError {
+    const retryInMs = this.breaker!.retryInMs;
+    return new UpstreamError('unavailable', 'circuit open: the upstream is failing; the request was not sent', {
+      circuitOpen: true,
+      requestMayHaveBeenProcessed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil(retryInMs / 1000)),
+    });
   }
 
   /**

@@ -48,6 +48,10 @@ export class UpstreamError extends Error {
   readonly requestMayHaveBeenProcessed: boolean;
   readonly retryAfterSeconds: number | null;
   readonly validation: LaravelValidationBody | null;
+  /** Refused unsent by the gateway's circuit breaker (breaker.ts): the upstream was failing. */
+  readonly circuitOpen: boolean;
+  /** Refused unsent by the gateway's own per-caller limit (not the upstream's 429). */
+  readonly limitedByGateway: boolean;
 
   constructor(
     kind: UpstreamErrorKind,
@@ -58,6 +62,8 @@ export class UpstreamError extends Error {
       retryAfterSeconds?: number | null;
       validation?: LaravelValidationBody | null;
       cause?: unknown;
+      circuitOpen?: boolean;
+      limitedByGateway?: boolean;
     } = {},
   ) {
     super(detail, { cause: options.cause });
@@ -67,6 +73,8 @@ export class UpstreamError extends Error {
     this.requestMayHaveBeenProcessed = options.requestMayHaveBeenProcessed ?? false;
     this.retryAfterSeconds = options.retryAfterSeconds ?? null;
     this.validation = options.validation ?? null;
+    this.circuitOpen = options.circuitOpen ?? false;
+    this.limitedByGateway = options.limitedByGateway ?? false;
   }
 }
 
