@@ -109,6 +109,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     connections: config.upstreamConnections,
     queueTimeoutMs: config.upstreamQueueTimeoutMs,
     breaker: config.upstreamProtection.breaker,
+    readRetries: config.upstreamProtection.readRetries,
+    onReadRetry: (result) => metrics.readRetries.inc({ result }),
     // One line per state change: an operator sees when and why calls stopped being sent.
     onBreakerTransition: ({ from, to, failures }) => {
       metrics.breakerTransitions.inc({ to });

@@ -1,6 +1,7 @@
 // A circuit breaker for one upstream origin. UPSTREAM_BREAKER_FAILURES failures that say the
 // upstream is unwell (no connection, a reset, a timeout, a 5xx; never a 4xx, which is an answer)
-// within UPSTREAM_BREAKER_WINDOW_MS open it: for UPSTREAM_BREAKER_OPEN_MS every call is refused
+// within UPSTREAM_BREAKER_WINDOW_MS, when they are also at least FAILURE_SHARE of the calls
+// answered or failed in about that window (so a busy gateway's 2% of 5xx never opens it), open it: for UPSTREAM_BREAKER_OPEN_MS every call is refused
 // before it is sent, so a client learns at once that nothing was sent instead of waiting for a
 // connect or a deadline and then hearing "outcome unknown". Then it is half-open: a few trial
 // calls go through, reads first (a GET is safe to repeat; a write waits READS_FIRST_MS for a read
@@ -17,6 +18,8 @@ export interface BreakerSettings {
   openMs: number;
 }
 
+/** Of the calls settled in about the window, the share that must have failed for the breaker to open. */
+export const FAILURE_SHARE = 0.5;
 /** Trial calls in flight at once while half-open. */
 export const HALF_OPEN_TRIALS = 2;
 /** How long a half-open breaker keeps its trials for reads before a write may be one. */
@@ -48,6 +51,12 @@ export class CircuitBreaker {
   private openedAt = 0;
   private halfOpenedAt = 0;
   private trialsInFlight = 0;
+  // Calls and failures settled in the current and previous half-window (the share's denominator).
+  private halfStart = 0;
+  private calls = 0;
+  private failed = 0;
+  private previousCalls = 0;
+  private previousFailed = 0;
 
   constructor(
     private readonly settings: BreakerSettings,
@@ -90,14 +99,31 @@ export class CircuitBreaker {
       else if (health === 'unwell') this.open(0);
       return;
     }
-    if (health !== 'unwell' || this.current !== 'closed') return;
+    if (health === 'not_sent' || this.current !== 'closed') return;
     const now = this.now();
+    this.roll(now);
+    this.calls++;
+    if (health !== 'unwell') return;
+    this.failed++;
     const size = this.ring.length;
     this.ring[this.next] = now;
     this.next = (this.next + 1) % size;
     if (this.counted < size) this.counted++;
     // Full ring: the oldest of the last `failures` failures is at `next`.
-    if (this.counted === size && now - this.ring[this.next % size]! <= this.settings.windowMs) this.open(size);
+    if (this.counted === size && now - this.ring[this.next % size]! <= this.settings.windowMs && this.failed + this.previousFailed >= FAILURE_SHARE * (this.calls + this.previousCalls)) {
+      this.open(size);
+    }
+  }
+
+  private roll(now: number): void {
+    const half = this.settings.windowMs / 2;
+    if (now - this.halfStart < half) return;
+    const fresh = now - this.halfStart >= 2 * half;
+    this.previousCalls = fresh ? 0 : this.calls;
+    this.previousFailed = fresh ? 0 : this.failed;
+    this.calls = 0;
+    this.failed = 0;
+    this.halfStart = now;
   }
 
   private open(failures: number): void {
@@ -108,6 +134,7 @@ export class CircuitBreaker {
   private close(): void {
     this.counted = 0;
     this.next = 0;
+    this.calls = this.failed = this.previousCalls = this.previousFailed = 0;
     this.move('closed', 0);
   }
 

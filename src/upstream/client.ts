@@ -11,13 +11,16 @@
 // itself (the dispatch handler's onRequestStart), so a call that ends before that is never "may have been processed".
 
 import { STATUS_CODES } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { CircuitBreaker } from './breaker.js';
 import type { Admission, BreakerSettings, BreakerTransition, CallHealth } from './breaker.js';
 import { expandRoute } from './endpoint.js';
 import type { Endpoint, RouteParams } from './endpoint.js';
-import { UpstreamError, bodyExcerpt, mapUpstreamStatus, transportCause } from './errors.js';
+import { UpstreamError, bodyExcerpt, mapUpstreamStatus, parseRetryAfter, transportCause } from './errors.js';
+import { RetryBudget, retryDelayMs } from './retry.js';
+import type { TryOutcome } from './retry.js';
 import { parseJsonBounded } from './json.js';
 import { ConnectionSlots, DEFAULT_QUEUE_TIMEOUT_MS, SlotWaitExpired } from './slots.js';
 import type { UpstreamCallObserver, UpstreamCallOptions } from './types.js';
@@ -34,6 +37,10 @@ export interface UpstreamClientOptions {
   breaker?: BreakerSettings;
   /** Told of each breaker state change (one log line, the state metric). */
   onBreakerTransition?: (transition: BreakerTransition) => void;
+  /** Extra tries of a GET after a transient failure (retry.ts); 0 or absent: none. A POST is never retried. */
+  readRetries?: number;
+  /** Told of each retry sent, and of each one the retry budget refused. */
+  onReadRetry?: (result: 'sent' | 'budget_spent') => void;
 }
 
 export interface UpstreamResponseInfo {
@@ -85,6 +92,8 @@ export class UpstreamClient {
   private readonly observers = new Set<Observer>();
   /** Null when off: the hot path then pays one null check. */
   readonly breaker: CircuitBreaker | null;
+  /** Null when UPSTREAM_READ_RETRIES is 0. */
+  private readonly retryBudget: RetryBudget | null;
 
   constructor(private readonly options: UpstreamClientOptions) {
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
@@ -92,6 +101,7 @@ export class UpstreamClient {
     this.slots = new ConnectionSlots(options.connections);
     const breaker = options.breaker;
     this.breaker = breaker && breaker.failures > 0 ? new CircuitBreaker(breaker, options.onBreakerTransition ?? (() => {})) : null;
+    this.retryBudget = (options.readRetries ?? 0) > 0 ? new RetryBudget() : null;
     this.pool = new Pool(options.baseUrl.origin, {
       connections: options.connections,
       pipelining: 1, // a POST is never pipelined behind another request
@@ -126,7 +136,10 @@ export class UpstreamClient {
   ): Promise<Result> {
     const path = expandRoute(endpoint.route, params);
     const body = endpoint.encode ? JSON.stringify(endpoint.encode(input)) : undefined;
-    const response = await this.send(endpoint.method, path, endpoint.route, call, body);
+    const response =
+      endpoint.method === 'GET' && this.retryBudget
+        ? await this.sendRead(path, endpoint.route, call)
+        : await this.send(endpoint.method, path, endpoint.route, call, body);
     if (response.status === 404) return endpoint.notFound(params);
     if (response.status < 200 || response.status >= 300) throw this.statusError(response);
     const record = endpoint.decode(response.body, params, input);
@@ -150,11 +163,7 @@ export class UpstreamClient {
   }
 
   private statusError(response: RawResponse): UpstreamError {
-    const retryAfter = response.headers['retry-after'];
-    return mapUpstreamStatus(response.status, response.body, {
-      retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-      statusText: response.statusText,
-    });
+    return mapUpstreamStatus(response.status, response.body, { retryAfter: retryAfterHeader(response), statusText: response.statusText });
   }
 
   private async send(
@@ -203,6 +212,40 @@ export class UpstreamClient {
       this.breaker?.settle(admission, health);
       this.notify({ method, route, status: progress.status, durationMs: performance.now() - started, failure: progress.failure }, callObserver);
     }
+  }
+
+  /**
+   * A GET, tried again after a transient failure (retry.ts) at most readRetries times, while the
+   * retry budget allows and every try can end within the read's time: the caller's answerBy, or
+   * twice the deadline from the first try. The last outcome is the answer.
+   */
+  private async sendRead(path: string, route: string, call: UpstreamCallOptions): Promise<RawResponse> {
+    const budget = this.retryBudget!;
+    const retries = this.options.readRetries!;
+    const answerBy = call.answerBy ?? performance.now() + 2 * this.options.timeoutMs;
+    for (let retry = 0; ; retry++) {
+      budget.recordCall();
+      let response: RawResponse | undefined;
+      let outcome: TryOutcome | null = null;
+      try {
+        response = await this.send('GET', path, route, call);
+        if (response.status >= 500 || response.status === 429) outcome = { status: response.status, retryAfterSeconds: retryAfterOf(response) };
+      } catch (error) {
+        outcome = { error };
+      }
+      const delay = outcome && retry < retries ? retryDelayMs(outcome, retry) : null;
+      if (delay === null || performance.now() + delay + this.options.timeoutMs > answerBy || !this.takeRetry()) {
+        if (outcome && 'error' in outcome) throw outcome.error;
+        return response!;
+      }
+      await sleep(delay);
+    }
+  }
+
+  private takeRetry(): boolean {
+    const taken = this.retryBudget!.tryTakeRetry();
+    this.options.onReadRetry?.(taken ? 'sent' : 'budget_spent');
+    return taken;
   }
 
   /** The breaker's refusal: nothing was sent, safe to retry once it lets calls through again. */
@@ -324,4 +367,13 @@ function parseBody(chunks: Buffer[], size: number): unknown {
   } catch {
     return NOT_JSON;
   }
+}
+
+function retryAfterHeader(response: RawResponse): string | undefined {
+  const value = response.headers['retry-after'];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function retryAfterOf(response: RawResponse): number | null {
+  return parseRetryAfter(retryAfterHeader(response));
 }

@@ -73,3 +73,14 @@ describe('CircuitBreaker', () => {
     expect(b.state).toBe('closed');
   });
 });
+
+test('a busy upstream failing a small share of calls never opens it, however many failures that is', () => {
+  const { b, advance } = breaker({ failures: 3, windowMs: 1000, openMs: 5000 });
+  for (let i = 0; i < 1000; i++) {
+    call(b, i % 10 === 0 ? 'unwell' : 'answered'); // 10% failing: 100 failures within the window
+    advance(0.5);
+  }
+  expect(b.state).toBe('closed');
+  for (let i = 0; i < 1000; i++) call(b, 'unwell'); // then it really fails
+  expect(b.state).toBe('open');
+});
