@@ -39,6 +39,7 @@ import { telemetryOf } from './telemetry/request-telemetry.js';
 import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { Tracing } from './telemetry/tracing.js';
 import { UpstreamClient } from './upstream/client.js';
+import { CallerLimiter } from './ratelimit/caller-limiter.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -102,6 +103,22 @@ mutation AddChallengeHistory {
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   if (!config.upstreamUrl) throw new Error('createGateway needs config.upstreamUrl');
   const logger = options.logger ?? createLogger();
+  const metrics = new GatewayMetrics();
+  const shared = createSharedState(config, { logger, onStoreUnavailable: () => metrics.idempotencyStoreUnavailable.inc() });
+  const protection = config.upstreamProtection;
+  // Off (CALLER_RATE_LIMIT=0, the default): no gate at all, nothing asked per call.
+  const callerGate =
+    protection.callerRateLimit > 0
+      ? new CallerLimiter({
+          limit: protection.callerRateLimit,
+          windowSeconds: protection.callerRateWindowSeconds,
+          failOpen: protection.callerRateLimitFailOpen,
+          redis: shared.redis,
+          keyPrefix: config.idempotency.redisKeyPrefix,
+          logger,
+          onRefused: (reason) => metrics.callerLimited.inc({ reason }),
+        })
+      : undefined;
   const upstream = new UpstreamClient({
     baseUrl: config.upstreamUrl,
     timeoutMs: config.upstreamTimeoutMs,
@@ -111,6 +128,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     breaker: config.upstreamProtection.breaker,
     readRetries: config.upstreamProtection.readRetries,
     onReadRetry: (result) => metrics.readRetries.inc({ result }),
+    callerGate,
     // One line per state change: an operator sees when and why calls stopped being sent.
     onBreakerTransition: ({ from, to, failures }) => {
       metrics.breakerTransitions.inc({ to });
@@ -120,12 +138,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     },
   });
 
-  const metrics = new GatewayMetrics();
   upstream.onResponse(metrics.observeUpstream);
   if (upstream.breaker) metrics.observeBreaker(() => upstream.breaker!.state);
   const tracing = Tracing.fromConfig(config);
   const lifecycle = new Lifecycle();
-  const shared = createSharedState(config, { logger, onStoreUnavailable: () => metrics.idempotencyStoreUnavailable.inc() });
 
   // One context factory for Yoga and the fast lane.
   const contextOf = (authorization: string | null, telemetry: RequestTelemetry): GatewayContext =>

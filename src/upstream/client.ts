@@ -23,7 +23,7 @@ import { RetryBudget, retryDelayMs } from './retry.js';
 import type { TryOutcome } from './retry.js';
 import { parseJsonBounded } from './json.js';
 import { ConnectionSlots, DEFAULT_QUEUE_TIMEOUT_MS, SlotWaitExpired } from './slots.js';
-import type { UpstreamCallObserver, UpstreamCallOptions } from './types.js';
+import type { CallerGate, UpstreamCallObserver, UpstreamCallOptions } from './types.js';
 
 export interface UpstreamClientOptions {
   baseUrl: URL;
@@ -41,6 +41,8 @@ export interface UpstreamClientOptions {
   readRetries?: number;
   /** Told of each retry sent, and of each one the retry budget refused. */
   onReadRetry?: (result: 'sent' | 'budget_spent') => void;
+  /** Per-caller admission (src/ratelimit), asked before every call; told of every 429 with Retry-After. */
+  callerGate?: CallerGate;
 }
 
 export interface UpstreamResponseInfo {
@@ -173,6 +175,12 @@ export class UpstreamClient {
     call: UpstreamCallOptions,
     body?: string,
   ): Promise<RawResponse> {
+    const gate = this.options.callerGate;
+    const waiting = gate ? gate.admit(call.token) : null;
+    if (waiting !== null) {
+      const seconds = await waiting;
+      if (seconds !== null) throw callerLimited(seconds);
+    }
     const admission: Admission = this.breaker ? this.breaker.admit(method) : 'normal';
     if (admission === 'refused') throw this.circuitOpen();
     const started = performance.now();
@@ -197,6 +205,10 @@ export class UpstreamClient {
       if (response.status < 200 || response.status >= 300) {
         progress.failure = `status ${response.status}: ${bodyExcerpt(response.excerpt, call.token)}`;
         if (response.status >= 500) health = 'unwell';
+        if (response.status === 429 && gate) {
+          const seconds = retryAfterOf(response);
+          if (seconds !== null) gate.upstreamLimited(call.token, seconds);
+        }
       }
       return response;
     } catch (error) {
@@ -376,4 +388,13 @@ function retryAfterHeader(response: RawResponse): string | undefined {
 
 function retryAfterOf(response: RawResponse): number | null {
   return parseRetryAfter(retryAfterHeader(response));
+}
+
+/** The per-caller limit's refusal: nothing was sent. */
+function callerLimited(retryAfterSeconds: number): UpstreamError {
+  return new UpstreamError('rate_limited', 'refused by the gateway\'s per-caller limit; the request was not sent', {
+    limitedByGateway: true,
+    retryAfterSeconds,
+    requestMayHaveBeenProcessed: false,
+  });
 }
