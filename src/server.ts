@@ -40,6 +40,7 @@ import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { Tracing } from './telemetry/tracing.js';
 import { UpstreamClient } from './upstream/client.js';
 import { CallerLimiter } from './ratelimit/caller-limiter.js';
+import { createChallengeCache } from './cache/challenge-cache.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -142,10 +143,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   if (upstream.breaker) metrics.observeBreaker(() => upstream.breaker!.state);
   const tracing = Tracing.fromConfig(config);
   const lifecycle = new Lifecycle();
+  const challengeCache = createChallengeCache(config, shared.redis, (result) => metrics.challengeCache.inc({ result }));
 
   // One context factory for Yoga and the fast lane.
   const contextOf = (authorization: string | null, telemetry: RequestTelemetry): GatewayContext =>
-    createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency });
+    createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency, challengeCache });
   const admissions = new Admissions();
 
   // What watches each request, run in this order by Yoga's path and the fast lane alike (telemetry/observers.ts).
