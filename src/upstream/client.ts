@@ -335,7 +335,7 @@ export class UpstreamClient {
         onResponseEnd() {
           finish();
           const status = progress.status!;
-          const excerpt = status >= 200 && status < 300 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks).subarray(0, 4096);
+          const excerpt = status >= 200 && status < 300 ? undefined : firstBytes(chunks, 4096);
           resolve({ status, statusText: STATUS_CODES[status] ?? '', headers, body: parseBody(chunks, size), excerpt });
         },
         onResponseError(_controller, error) {
@@ -397,4 +397,17 @@ function callerLimited(retryAfterSeconds: number): UpstreamError {
     retryAfterSeconds,
     requestMayHaveBeenProcessed: false,
   });
+}
+
+/** At least the first `count` bytes of a body in chunks (all of it when shorter), copying no more than needed. */
+function firstBytes(chunks: Buffer[], count: number): Buffer | undefined {
+  if (chunks.length <= 1) return chunks[0];
+  const taken: Buffer[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    if (size >= count) break;
+    taken.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(taken, size);
 }
