@@ -102,7 +102,7 @@ describe('a failed upstream call logs its cause', () => {
     expect(requestLines()[0]).toMatchObject({ upstreamStatus: 200, upstreamFailure: null });
   });
 
-  test('nothing listening: refused; a stalled answer: timeout', async () => {
+  test('nothing listening: refused; a TLS handshake that fails: tls; a stalled answer: timeout', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -114,6 +114,15 @@ describe('a failed upstream call logs its cause', () => {
       expect(line).toMatchObject({ errorCode: 'UPSTREAM_UNAVAILABLE', upstreamStatus: null, upstreamFailure: expect.stringMatching(/^refused \(ECONNREFUSED\)/) });
     } finally {
       await refused.close();
+    }
+    // https:// to a plain-HTTP server: the TLS handshake fails.
+    const tls = await startGateway({ upstreamUrl: `https://127.0.0.1:${new URL(upstream.origin).port}/api/v2` });
+    try {
+      await tls.graphql({ query: MUTATION, variables: { id: '7' } });
+      const line = tls.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request');
+      expect(line).toMatchObject({ errorCode: 'UPSTREAM_UNAVAILABLE', upstreamFailure: expect.stringMatching(/^tls \(/) });
+    } finally {
+      await tls.close();
     }
     const slow = await startGateway({ upstreamUrl: upstream.url, env: { UPSTREAM_TIMEOUT_MS: '200' } });
     try {
