@@ -103,17 +103,26 @@ export class UpstreamApi {
     let loader: ReadByIdLoader<Result> | undefined;
     return async (id) => {
       const token = this.token();
-      const get = (each: number) => this.options.client.call(endpoint, { id: each } as RouteParams<Route>, undefined, this.callOptions(token));
-      loader ??= createReadByIdLoader(
-        cache ? (each) => cache.read((this.callerHash ??= hashToken(token)), each, () => get(each)) : get,
-        (call) => this.options.fanOut.get(call),
-      );
+      loader ??= this.readByIdLoader(endpoint, token, cache);
       try {
         return await loader.load(id);
       } catch (error) {
         throw mapUpstreamError(error);
       }
     };
+  }
+
+  /** The operation's loader over `endpoint`: each id read through the cache when there is one, in the request's GET slots. */
+  private readByIdLoader<Route extends `${string}{id}${string}`, Result>(
+    endpoint: Endpoint<Route, void, Result>,
+    token: string,
+    cache: { read(caller: string, id: number, load: () => Promise<Result>): Promise<Result> } | null,
+  ): ReadByIdLoader<Result> {
+    const get = (each: number) => this.options.client.call(endpoint, { id: each } as RouteParams<Route>, undefined, this.callOptions(token));
+    return createReadByIdLoader(
+      cache ? (each) => cache.read((this.callerHash ??= hashToken(token)), each, () => get(each)) : get,
+      (call) => this.options.fanOut.get(call),
+    );
   }
 
   /** One POST unless the request's token was refused already; its failure as the client gets it. */
