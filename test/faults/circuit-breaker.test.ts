@@ -86,6 +86,24 @@ describe('a failing upstream', () => {
     expect(transitions.map((l) => l.to)).toEqual(['open', 'half_open', 'closed']);
   });
 
+  test('a keyed award refused while open keeps its key free: the same key is sent once the circuit closes', async () => {
+    const KEYED = `mutation ($key: String!) { addChallengeHistory(ambassadorId: "7", input: { points: 1, score: 1, idempotencyKey: $key }) {
+      __typename ... on AddChallengeHistorySuccess { replayed challengeHistory { id } } } }`;
+    const key = `breaker-${Date.now()}`;
+    upstream.respondWith({ status: 503 });
+    for (let i = 0; i < 3; i++) await addChallengeHistory(gw);
+    const refused = await gw.graphql({ query: KEYED, variables: { key } });
+    expect(refused.body.errors[0].extensions).toMatchObject({ circuitOpen: true, outcomeUnknown: false });
+    expect(posts(upstream.requests)).toBe(3);
+
+    await new Promise((resolve) => setTimeout(resolve, OPEN_MS + 20));
+    upstream.respondWith(challengeById({ status: 201, body: challengeHistoryBody({ id: 77 }) }));
+    await gw.graphql(READ); // the trial read closes it
+    const sent = await gw.graphql({ query: KEYED, variables: { key } });
+    expect(sent.body.data.addChallengeHistory).toEqual({ __typename: 'AddChallengeHistorySuccess', replayed: false, challengeHistory: { id: '77' } });
+    expect(posts(upstream.requests)).toBe(4);
+  });
+
   test('4xx answers never open it: every award is sent', async () => {
     upstream.respondWith({ status: 422, body: { message: 'bad', errors: { points: ['bad'] } } });
     for (let i = 0; i < 6; i++) await addChallengeHistory(gw);
