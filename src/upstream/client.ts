@@ -199,9 +199,20 @@ export class UpstreamClient {
       },
       body,
     };
+    // With a breaker, the slot goes to the next call only once this call's outcome is counted:
+    // a call queued behind one that opens the circuit then sees it open.
+    let releaseAfterSettle: (() => void) | null = null;
     try {
       const release = await this.slots.acquire(this.queueBudget(call, started));
-      const response = await this.exchange(request, progress, release);
+      // The circuit opened while this call waited for a connection: it is not sent either.
+      if (admission === 'normal' && this.breaker !== null && this.breaker.state !== 'closed') {
+        release();
+        health = 'not_sent';
+        progress.failure = 'circuit open: not sent';
+        throw this.circuitOpen();
+      }
+      if (this.breaker !== null) releaseAfterSettle = bothDone(release);
+      const response = await this.exchange(request, progress, releaseAfterSettle ?? release);
       if (response.status < 200 || response.status >= 300) {
         progress.failure = `status ${response.status}: ${bodyExcerpt(response.excerpt, call.token)}`;
         if (response.status >= 500) health = 'unwell';
@@ -213,7 +224,7 @@ export class UpstreamClient {
       return response;
     } catch (error) {
       if (error instanceof UpstreamError) {
-        progress.failure = `status ${progress.status ?? 'none'}: ${error.message}`;
+        progress.failure ??= `status ${progress.status ?? 'none'}: ${error.message}`;
         throw error;
       }
       health = error instanceof SlotWaitExpired ? 'not_sent' : 'unwell';
@@ -222,6 +233,7 @@ export class UpstreamClient {
       throw failure;
     } finally {
       this.breaker?.settle(admission, health);
+      releaseAfterSettle?.();
       this.notify({ method, route, status: progress.status, durationMs: performance.now() - started, failure: progress.failure }, callObserver);
     }
   }
@@ -410,4 +422,12 @@ function firstBytes(chunks: Buffer[], count: number): Buffer | undefined {
     size += chunk.length;
   }
   return Buffer.concat(taken, size);
+}
+
+/** A function that calls `done` on its second call: the later of two events. */
+function bothDone(done: () => void): () => void {
+  let calls = 0;
+  return () => {
+    if (++calls === 2) done();
+  };
 }

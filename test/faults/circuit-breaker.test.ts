@@ -132,3 +132,19 @@ describe('an upstream whose connects never complete', () => {
     await eventually(() => gw.logs.some((line) => line.includes('"to":"open"')));
   });
 });
+
+describe('calls queued for a connection when the circuit opens', () => {
+  const { upstream, gw } = useGatewayOn(startScriptableUpstream, { ...env, UPSTREAM_CONNECTIONS: '2', UPSTREAM_BREAKER_FAILURES: '2' });
+
+  test('are refused unsent too: only the calls that had a connection reach the upstream', async () => {
+    upstream.respondWith({ delayMs: 3 * TIMEOUT_MS, status: 200 });
+    const results = await Promise.all(Array.from({ length: 10 }, () => addChallengeHistory(gw)));
+    const codes = results.map((res) => res.body.errors[0].extensions);
+    // The two first time out one after the other: the slot the first frees goes to a third call
+    // before the second failure opens the circuit. Every call after that is refused unsent.
+    const sent = posts(upstream.requests);
+    expect(sent).toBeLessThanOrEqual(3);
+    expect(codes.filter((e) => e.code === 'UPSTREAM_TIMEOUT' && e.outcomeUnknown === true)).toHaveLength(sent);
+    expect(codes.filter((e) => e.circuitOpen === true && e.outcomeUnknown === false)).toHaveLength(10 - sent);
+  });
+});
