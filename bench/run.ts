@@ -24,6 +24,7 @@ import {
   peakRssMiB,
 } from './shared.js';
 import { keyedBench, printKeyedTable } from './keyed.js';
+import { printProtectionTable, protectionBench } from './protection.js';
 import { startupBench } from './startup.js';
 import type { StartupRow } from './startup.js';
 
@@ -127,7 +128,17 @@ interface Totals {
   single: number[];
 }
 
+/** BENCH_ONLY=protection: the upstream-protection rows alone (a reduced trial run of just them). */
+async function protectionOnly(): Promise<void> {
+  const upstreamPort = await freePort();
+  startProcess('bench/upstream.js', { PORT: String(upstreamPort) });
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}/api/v2`;
+  const result = await protectionBench((port, env) => startGatewayProcess(port, upstreamUrl, undefined, env), stopGateway, `http://127.0.0.1:${upstreamPort}`);
+  printProtectionTable(result);
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_ONLY === 'protection') return protectionOnly();
   const [upstreamPort, floorPort, gatewayPort, apolloPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}/api/v2`;
   const upstream = startProcess('bench/upstream.js', { PORT: String(upstreamPort) });
@@ -245,6 +256,10 @@ async function main(): Promise<void> {
   const keyed =
     process.env.BENCH_SKIP_KEYED === '1' ? null : await keyedBench((port, env) => startGatewayProcess(port, upstreamUrl, undefined, env), stopGateway);
   const startup = process.env.BENCH_SKIP_STARTUP === '1' ? null : await startupBench(dist, { ...common, HOST: '127.0.0.1' });
+  const protection =
+    process.env.BENCH_SKIP_PROTECTION === '1'
+      ? null
+      : await protectionBench((port, env) => startGatewayProcess(port, upstreamUrl, undefined, env), stopGateway, `http://127.0.0.1:${upstreamPort}`);
 
   const startupOf = (name: string) => startup?.find((r) => r.target === name)?.medianMs ?? NaN;
   const targetsMet = {
@@ -272,11 +287,13 @@ async function main(): Promise<void> {
     batch,
     keyed,
     startup,
+    protection,
   };
   writeFileSync(new URL('../../bench/results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
   printTable(results);
   if (keyed) printKeyedTable(keyed);
   if (startup) printStartupTable(startup);
+  if (protection) printProtectionTable(protection);
 }
 
 function printStartupTable(rows: StartupRow[]): void {

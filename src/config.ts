@@ -22,6 +22,8 @@ export interface GatewayConfig {
   upstreamMaxResponseBytes: number;
   /** Keep-alive connections the gateway holds open to the upstream origin. */
   upstreamConnections: number;
+  /** Softening upstream failures: breaker, read retries, per-caller limits, read cache (docs/operations.md, "Upstream protection"). */
+  upstreamProtection: UpstreamProtectionSettings;
   /** Most challenge GETs one HTTP request runs at once (all its operations and fields together). */
   challengeLoadConcurrency: number;
   /** Most upstream POSTs one HTTP request runs at once (all its batch items, fields and operations together). */
@@ -62,6 +64,22 @@ export interface GatewayConfig {
   federation: FederationSettings;
   /** The GraphiQL page the gateway serves itself (src/graphiql). */
   graphiql: GraphiQLSettings;
+}
+
+export interface UpstreamProtectionSettings {
+  /** The origin's circuit breaker: `failures` (0 = off) within `windowMs` open it for `openMs`. */
+  breaker: { failures: number; windowMs: number; openMs: number };
+  /** UPSTREAM_READ_RETRIES: extra tries of a GET after a transient failure; 0 = none. A POST is never retried. */
+  readRetries: number;
+  /** CALLER_RATE_LIMIT upstream calls per CALLER_RATE_WINDOW_S per caller (token hash); 0 = off. */
+  callerRateLimit: number;
+  callerRateWindowSeconds: number;
+  /** When the shared store cannot answer: let the call go (true) or refuse it unsent (false). */
+  callerRateLimitFailOpen: boolean;
+  /** CHALLENGE_CACHE_TTL_S: how long a caller's challenge read is reused; 0 = off. */
+  challengeCacheTtlSeconds: number;
+  /** CHALLENGE_CACHE_MAX_BYTES: bytes of cached reads held (in memory, or per entry and in total in Redis). */
+  challengeCacheMaxBytes: number;
 }
 
 export interface IdempotencySettings {
@@ -289,6 +307,20 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     upstreamQueueTimeoutMs: read.integer('UPSTREAM_QUEUE_TIMEOUT_MS', DEFAULT_QUEUE_TIMEOUT_MS, { max: 600_000 }),
     upstreamMaxResponseBytes: read.integer('UPSTREAM_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
     upstreamConnections: read.integer('UPSTREAM_CONNECTIONS', 64, { min: 1, max: 10_000 }),
+    // Defaults justified in docs/operations.md, "Upstream protection".
+    upstreamProtection: {
+      breaker: {
+        failures: read.integer('UPSTREAM_BREAKER_FAILURES', 20, { max: 100_000 }),
+        windowMs: read.integer('UPSTREAM_BREAKER_WINDOW_MS', 10_000, { min: 100, max: 600_000 }),
+        openMs: read.integer('UPSTREAM_BREAKER_OPEN_MS', 5_000, { min: 100, max: 600_000 }),
+      },
+      readRetries: read.integer('UPSTREAM_READ_RETRIES', 2, { max: 10 }),
+      callerRateLimit: read.integer('CALLER_RATE_LIMIT', 0, { max: 10_000_000 }),
+      callerRateWindowSeconds: read.integer('CALLER_RATE_WINDOW_S', 60, { min: 1, max: 86_400 }),
+      callerRateLimitFailOpen: read.boolean('CALLER_RATE_LIMIT_FAIL_OPEN', true),
+      challengeCacheTtlSeconds: read.integer('CHALLENGE_CACHE_TTL_S', 0, { max: 86_400 }),
+      challengeCacheMaxBytes: read.integer('CHALLENGE_CACHE_MAX_BYTES', 32 * 1024 * 1024, { min: 64 * 1024, max: 4 * 1024 * 1024 * 1024 }),
+    },
     challengeLoadConcurrency: read.integer('CHALLENGE_LOAD_CONCURRENCY', 8, { min: 1, max: 1_000 }),
     batchConcurrency: read.integer('BATCH_CONCURRENCY', 8, { min: 1, max: 1_000 }),
     batchMaxItems: read.integer('BATCH_MAX_ITEMS', 500, { min: 1, max: 100_000 }),

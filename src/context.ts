@@ -2,6 +2,7 @@
 // several); nothing in it is shared between callers, because callers carry different tokens. What
 // the operations of one HTTP request share is its UpstreamFanOut.
 
+import type { ChallengeCache } from './cache/challenge-cache.js';
 import { UpstreamFanOut } from './concurrency.js';
 import type { GatewayConfig } from './config.js';
 import type { Idempotency } from './idempotency/index.js';
@@ -37,6 +38,8 @@ export interface ContextSources {
   idempotency: Idempotency;
   /** The raw Idempotency-Key header; absent or null when the request has none. */
   idempotencyKeyHeader?: string | null;
+  /** Shared by every request, keyed per caller inside; null when off. */
+  challengeCache?: ChallengeCache | null;
 }
 
 // One RequestTelemetry per HTTP request on both paths (Yoga's keyed by its Request, the fast
@@ -57,11 +60,19 @@ function fanOutOf(telemetry: RequestTelemetry, config: GatewayConfig): UpstreamF
 }
 
 /** The context of one GraphQL operation: its own API (and so its own loaders) over the request's fan-out. */
-export function createContext({ token, upstream, config, telemetry, idempotency, idempotencyKeyHeader = null }: ContextSources): GatewayContext {
+export function createContext({
+  token,
+  upstream,
+  config,
+  telemetry,
+  idempotency,
+  idempotencyKeyHeader = null,
+  challengeCache,
+}: ContextSources): GatewayContext {
   const fanOut = fanOutOf(telemetry, config);
   const caller = { token, headers: telemetry.upstreamHeaders, recorder: telemetry };
   return {
-    api: new UpstreamApi({ client: upstream, caller, fanOut, idempotency }),
+    api: new UpstreamApi({ client: upstream, caller, fanOut, idempotency, challengeCache }),
     config,
     telemetry,
     fanOut,

@@ -7,11 +7,19 @@ import './heap-tuning.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logging.js';
 import { createGateway } from './server.js';
-import { StartupError, checkUpstreamResolves, listenOrExplain } from './startup.js';
+import { StartupError, checkUpstreamResolves, listenOrExplain, probeUpstream } from './startup.js';
 
 async function main(): Promise<void> {
   let config = loadConfig();
-  if (config.upstreamUrl) await checkUpstreamResolves(config.upstreamUrl);
+  const logger = createLogger({ level: config.logLevel });
+  if (config.upstreamUrl) {
+    await checkUpstreamResolves(config.upstreamUrl);
+    // A URL that resolves may still not be the API (the host without /api/v2 answers 404 to every
+    // call): refused in production, one warning otherwise; an upstream down now is only a warning.
+    const probe = await probeUpstream(config.upstreamUrl, config.upstreamTimeoutMs);
+    if (probe.kind === 'not-api' && config.nodeEnv === 'production') throw new StartupError(probe.line);
+    if (probe.kind !== 'api') logger.warn(probe.line);
+  }
 
   let exampleToken: string | undefined;
   let forbiddenToken: string | undefined;
@@ -26,7 +34,6 @@ async function main(): Promise<void> {
     closeSandbox = sandbox.close;
   }
 
-  const logger = createLogger({ level: config.logLevel });
   const gateway = createGateway(config, {
     logger,
     exampleToken,

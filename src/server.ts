@@ -43,6 +43,8 @@ import { telemetryOf } from './telemetry/request-telemetry.js';
 import type { RequestTelemetry } from './telemetry/request-telemetry.js';
 import { Tracing } from './telemetry/tracing.js';
 import { UpstreamClient } from './upstream/client.js';
+import { CallerLimiter } from './ratelimit/caller-limiter.js';
+import { createChallengeCache } from './cache/challenge-cache.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -123,27 +125,62 @@ mutation AddChallengeHistory {
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   if (!config.upstreamUrl) throw new Error('createGateway needs config.upstreamUrl');
   const logger = options.logger ?? createLogger();
+  const metrics = new GatewayMetrics();
+  const shared = createSharedState(config, {
+    logger,
+    onStoreUnavailable: (reason) => metrics.idempotencyStoreUnavailable.inc({ reason }),
+    onStoreReset: () => metrics.idempotencyStoreResets.inc(),
+  });
+  const protection = config.upstreamProtection;
+  // Off (CALLER_RATE_LIMIT=0, the default): no gate at all, nothing asked per call.
+  const callerGate =
+    protection.callerRateLimit > 0
+      ? new CallerLimiter({
+          limit: protection.callerRateLimit,
+          windowSeconds: protection.callerRateWindowSeconds,
+          failOpen: protection.callerRateLimitFailOpen,
+          redis: shared.redis,
+          keyPrefix: config.idempotency.redisKeyPrefix,
+          logger,
+          onRefused: (reason) => metrics.callerLimited.inc({ reason }),
+        })
+      : undefined;
   const upstream = new UpstreamClient({
     baseUrl: config.upstreamUrl,
     timeoutMs: config.upstreamTimeoutMs,
     maxResponseBytes: config.upstreamMaxResponseBytes,
     connections: config.upstreamConnections,
     queueTimeoutMs: config.upstreamQueueTimeoutMs,
+    breaker: config.upstreamProtection.breaker,
+    readRetries: config.upstreamProtection.readRetries,
+    onReadRetry: (result) => metrics.readRetries.inc({ result }),
+    callerGate,
+    // One line per state change: an operator sees when and why calls stopped being sent.
+    onBreakerTransition: ({ from, to, failures }) => {
+      metrics.breakerTransitions.inc({ to });
+      const fields = { origin: config.upstreamUrl!.origin, from, to, ...(failures > 0 ? { failures, windowMs: config.upstreamProtection.breaker.windowMs } : {}) };
+      if (to === 'open') logger.warn('upstream circuit open: calls refused unsent', { ...fields, openMs: config.upstreamProtection.breaker.openMs });
+      else logger.info(`upstream circuit ${to === 'closed' ? 'closed' : 'half-open'}`, fields);
+    },
   });
 
-  const metrics = new GatewayMetrics();
   upstream.onResponse(metrics.observeUpstream);
+  if (upstream.breaker) metrics.observeBreaker(() => upstream.breaker!.state);
   const tracing = Tracing.fromConfig(config);
   const lifecycle = new Lifecycle();
-  const shared = createSharedState(config, {
-    logger,
-    onStoreUnavailable: (reason) => metrics.idempotencyStoreUnavailable.inc({ reason }),
-    onStoreReset: () => metrics.idempotencyStoreResets.inc(),
-  });
+  const challengeCache = createChallengeCache(config, shared.redis, (result) => metrics.challengeCache.inc({ result }));
 
   // One context factory for Yoga and the fast lane (which never takes a request with an Idempotency-Key header).
   const contextOf = (authorization: string | null, telemetry: RequestTelemetry, idempotencyKeyHeader: string | null = null): GatewayContext =>
-    createContext({ token: readBearerToken(authorization), upstream, config, telemetry, idempotency: shared.idempotency, idempotencyKeyHeader });
+    createContext({
+      token: readBearerToken(authorization),
+      upstream,
+      config,
+      telemetry,
+      idempotency: shared.idempotency,
+      idempotencyKeyHeader,
+      challengeCache,
+    });
   const admissions = new Admissions();
 
   // What watches each request, run in this order by Yoga's path and the fast lane alike (telemetry/observers.ts).

@@ -256,3 +256,24 @@ test('GRAPHIQL: on while developing, off in production unless set; a bad value i
   expect(loadConfig({ GRAPHIQL: 'false' }).graphiql).toEqual({ enabled: false });
   expect(problemsOf({ GRAPHIQL: 'yes' })).toEqual(['GRAPHIQL must be true or false, got "yes"']);
 });
+
+test('upstream protection: the defaults (breaker and read retries on; caller limit and cache off), and out-of-range values reported', () => {
+  expect(loadConfig({}).upstreamProtection).toEqual({
+    breaker: { failures: 20, windowMs: 10_000, openMs: 5_000 },
+    readRetries: 2,
+    callerRateLimit: 0,
+    callerRateWindowSeconds: 60,
+    callerRateLimitFailOpen: true,
+    challengeCacheTtlSeconds: 0,
+    challengeCacheMaxBytes: 32 * 1024 * 1024,
+  });
+  const problems = problemsOf({
+    UPSTREAM_BREAKER_WINDOW_MS: '10',
+    UPSTREAM_READ_RETRIES: '11',
+    CALLER_RATE_WINDOW_S: '0',
+    CALLER_RATE_LIMIT_FAIL_OPEN: 'maybe',
+    CHALLENGE_CACHE_MAX_BYTES: '1',
+  });
+  expect(problems).toHaveLength(5);
+  expect(problems.join('\n')).toMatch(/UPSTREAM_BREAKER_WINDOW_MS.*UPSTREAM_READ_RETRIES.*CALLER_RATE_WINDOW_S.*CALLER_RATE_LIMIT_FAIL_OPEN.*CHALLENGE_CACHE_MAX_BYTES/s);
+});

@@ -39,6 +39,12 @@ export interface ScriptableUpstream {
   url: URL;
   origin: string;
   requests: RecordedRequest[];
+  /**
+   * The gateway's start-up probes (user-agent challenge-gateway-startup-probe, no token), kept
+   * apart from `requests` and answered as the API does (401 JSON) unless respondToProbe says otherwise.
+   */
+  probes: RecordedRequest[];
+  respondToProbe(response: ScriptedResponse): void;
   /** Answer every following request with this (or call the function per request). */
   respondWith(response: ScriptedResponse | Responder): void;
   /** Answer the next requests with these, in order, then fall back to respondWith's. */
@@ -123,8 +129,14 @@ export function challengeById(otherwise: ScriptedResponse = { status: 200, body:
   };
 }
 
+// The gateway's start-up probe (src/startup.ts) and the API's answer to it without a token.
+const PROBE_USER_AGENT = 'challenge-gateway-startup-probe';
+const PROBE_ANSWER: ScriptedResponse = { status: 401, body: { message: 'Unauthorized.' } };
+
 export async function startScriptableUpstream(): Promise<ScriptableUpstream> {
   const requests: RecordedRequest[] = [];
+  const probes: RecordedRequest[] = [];
+  let probeResponse: ScriptedResponse = PROBE_ANSWER;
   const queued: ScriptedResponse[] = [];
   let fallback: ScriptedResponse | Responder = { status: 200, body: challengeHistoryBody() };
   const sockets = new Set<Socket>();
@@ -152,6 +164,11 @@ export async function startScriptableUpstream(): Promise<ScriptableUpstream> {
         json,
         socketOpen: () => sockets.has(socket),
       };
+      if (req.headers['user-agent'] === PROBE_USER_AGENT && req.headers.authorization === undefined) {
+        probes.push(recorded);
+        void answer(req, res, probeResponse).catch(() => res.destroy());
+        return;
+      }
       requests.push(recorded);
       maxInFlight = Math.max(maxInFlight, ++inFlight);
       // Answered, or given up by the client (a gateway deadline): no longer in flight.
@@ -225,6 +242,10 @@ export async function startScriptableUpstream(): Promise<ScriptableUpstream> {
     url: new URL(`${origin}/api/v2`),
     origin,
     requests,
+    probes,
+    respondToProbe(response) {
+      probeResponse = response;
+    },
     respondWith(response) {
       fallback = response;
     },

@@ -43,14 +43,17 @@ const ERROR_CODES = {
     'No usable `Authorization: Bearer` header (nothing was sent), or the upstream answered 401. Retry after signing in again.',
   ),
   FORBIDDEN: fieldError('false', 'The upstream answered 403. Do not retry.'),
-  RATE_LIMITED: fieldError('false', 'The upstream answered 429; `extensions.retryAfter` (whole seconds) when it sent `Retry-After`. Retry after it.'),
+  RATE_LIMITED: fieldError(
+    'false',
+    'The upstream answered 429; `extensions.retryAfter` (whole seconds) when it sent `Retry-After`. With `extensions.limitedBy: "gateway"`: refused unsent by `CALLER_RATE_LIMIT`, or because the upstream answered this caller 429 less than `Retry-After` ago. Retry after `retryAfter`.',
+  ),
   UPSTREAM_TIMEOUT: fieldError(
     'if-sent',
     'No complete answer within `UPSTREAM_TIMEOUT_MS`, or no free connection within `UPSTREAM_QUEUE_TIMEOUT_MS` (then never sent). Retry only if `outcomeUnknown` is false, or after checking.',
   ),
   UPSTREAM_UNAVAILABLE: fieldError(
     'if-sent',
-    'Connection refused or reset, DNS failure, any 5xx. Retry only if `outcomeUnknown` is false, or after checking.',
+    'Connection refused or reset, DNS failure, any 5xx. With `extensions.circuitOpen: true` (and `retryAfter`): refused unsent while the upstream keeps failing (`UPSTREAM_BREAKER_*`). Retry only if `outcomeUnknown` is false, or after checking.',
   ),
   BAD_UPSTREAM_RESPONSE: fieldError('if-sent', 'A 3xx (never followed), or a 2xx body that is not the JSON promised. Retry only after checking.'),
   BAD_USER_INPUT: {

@@ -22,6 +22,9 @@ const UPSTREAM_FAILURES: Readonly<Record<UpstreamErrorKind, { code: ErrorCode; m
   bad_response: UNUSABLE_ANSWER,
 };
 
+const CIRCUIT_OPEN_MESSAGE = 'The upstream is failing, so the gateway sent nothing (circuit open); retry later.';
+const GATEWAY_LIMIT_MESSAGE = 'This client made too many upstream calls; the gateway sent nothing. Retry after retryAfter seconds.';
+
 /** What a mutation field says of its failures: it reports outcomeUnknown, and names what may exist when it is true. */
 export interface WriteOutcome {
   /** E.g. "The challenge history may have been recorded"; the advice to check follows it. */
@@ -41,5 +44,14 @@ export function mapUpstreamError(error: unknown, write?: WriteOutcome): unknown 
   const extensions: Record<string, unknown> = { code };
   if (write) extensions.outcomeUnknown = outcomeUnknown;
   if (error.retryAfterSeconds !== null) extensions.retryAfter = error.retryAfterSeconds;
+  // Refusals of the gateway's own, before anything was sent: safe to retry (after retryAfter).
+  if (error.circuitOpen) {
+    extensions.circuitOpen = true;
+    return new GraphQLError(CIRCUIT_OPEN_MESSAGE, { extensions });
+  }
+  if (error.limitedByGateway) {
+    extensions.limitedBy = 'gateway';
+    return new GraphQLError(GATEWAY_LIMIT_MESSAGE, { extensions });
+  }
   return new GraphQLError(outcomeUnknown ? `${message} ${write.mayExist}: check before retrying.` : message, { extensions });
 }

@@ -35,5 +35,7 @@ function logRequest(logger: Logger, t: RequestTelemetry, method: string, path: s
     upstreamCalls: t.upstreamCalls,
     upstreamStatus: t.upstreamCalls > 0 ? t.upstreamStatus : null,
     upstreamDurationMs: t.upstreamCalls > 0 ? round(t.upstreamDurationMs) : null,
+    // The cause (refused, reset, dns, tls, timeout) or status and a bounded body excerpt.
+    upstreamFailure: t.upstreamFailure,
   });
 }

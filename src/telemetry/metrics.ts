@@ -7,6 +7,7 @@ import { STORE_UNAVAILABLE_REASONS } from '../idempotency/store.js';
 import { errorCodeLabel } from './outcomes.js';
 import type { RequestTelemetry } from './request-telemetry.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
+import type { BreakerState } from '../upstream/breaker.js';
 
 // Seconds; the upstream deadline defaults to 10 s.
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -49,6 +50,48 @@ export class GatewayMetrics {
     help: 'Times the idempotency store was found to have lost its data (its epoch key gone, or a settle finding its record gone).',
     registers: [this.registry],
   });
+
+  // Upstream protection (src/upstream/breaker.ts, retry.ts; src/ratelimit; src/cache).
+  /** Breaker state changes, by the state entered. */
+  readonly breakerTransitions = new Counter({
+    name: 'gateway_upstream_circuit_transitions_total',
+    help: 'Upstream circuit breaker state changes, by the state entered (open, half_open, closed).',
+    labelNames: ['to'] as const,
+    registers: [this.registry],
+  });
+  /** GET retries sent (UPSTREAM_READ_RETRIES), and retries the retry budget refused. */
+  readonly readRetries = new Counter({
+    name: 'gateway_upstream_read_retries_total',
+    help: 'Upstream GETs retried after a transient failure ("sent"), or not retried because the retry budget was spent ("budget_spent").',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  /** Calls refused unsent by the per-caller limit, by why. */
+  readonly callerLimited = new Counter({
+    name: 'gateway_caller_rate_limited_total',
+    help: 'Upstream calls refused unsent by the per-caller limit: "limit" (CALLER_RATE_LIMIT), "upstream_429" (the upstream asked this caller to wait), "store" (fail closed).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  /** Challenge reads by where the answer came from. */
+  readonly challengeCache = new Counter({
+    name: 'gateway_challenge_cache_reads_total',
+    help: 'Challenge reads with the cache on: "hit", "shared" (joined an identical read in flight) or "miss" (one GET).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Reports the breaker's state (0 closed, 1 half-open, 2 open) whenever /metrics is read. */
+  observeBreaker(read: () => BreakerState): void {
+    new Gauge({
+      name: 'gateway_upstream_circuit_state',
+      help: 'The upstream circuit breaker: 0 closed, 1 half-open (trial calls), 2 open (calls refused unsent).',
+      registers: [this.registry],
+      collect() {
+        this.set(BREAKER_STATE_VALUES[read()]);
+      },
+    });
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -97,3 +140,5 @@ export class GatewayMetrics {
 function outcomeLabel(request: RequestTelemetry): string {
   return request.errorCode !== null ? errorCodeLabel(request.errorCode) : (request.resultType ?? 'ok');
 }
+
+const BREAKER_STATE_VALUES: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };

@@ -29,6 +29,8 @@ export class RequestTelemetry implements UpstreamCallRecorder, UpstreamCallObser
   /** Status of the last upstream call; null when it got no answer. */
   upstreamStatus: number | null = null;
   upstreamDurationMs = 0;
+  /** Why the last failed upstream call failed (UpstreamResponseInfo.failure); null when none failed. */
+  upstreamFailure: string | null = null;
   /** The request's span, when spans are exported. */
   span: Span | null = null;
   tracing: Tracing | null = null;
@@ -50,6 +52,7 @@ export class RequestTelemetry implements UpstreamCallRecorder, UpstreamCallObser
     this.upstreamCalls += 1;
     this.upstreamStatus = info.status;
     this.upstreamDurationMs += info.durationMs;
+    if (info.failure !== null) this.upstreamFailure = info.failure;
   }
 
   /** A GraphQL result was produced: the request counts in the GraphQL metrics. */

@@ -6,11 +6,13 @@
 // Without a token every call is refused here, before anything is sent: UNAUTHENTICATED (with
 // outcomeUnknown: false from a write).
 
+import type { ChallengeCache } from '../cache/challenge-cache.js';
 import type { UpstreamFanOut } from '../concurrency.js';
 import { validationErrorFromUpstream } from '../errors/results.js';
 import { mapUpstreamError } from '../errors/upstream-failures.js';
 import type { WriteOutcome } from '../errors/upstream-failures.js';
 import { withIdempotency } from '../idempotency/index.js';
+import { hashToken } from '../idempotency/keys.js';
 import type { Idempotency } from '../idempotency/index.js';
 import { createReadByIdLoader } from '../loaders/read-by-id.js';
 import type { ReadByIdLoader } from '../loaders/read-by-id.js';
@@ -18,7 +20,7 @@ import type { UpstreamClient } from './client.js';
 import type { Endpoint, RouteParams } from './endpoint.js';
 import { ADD_CHALLENGE_HISTORY, CHALLENGE } from './endpoints.js';
 import { UpstreamError } from './errors.js';
-import type { ChallengeHistoryRecord, NewChallengeHistory, UpstreamCallOptions, UpstreamCallRecorder } from './types.js';
+import type { ChallengeHistoryRecord, ChallengeRecord, NewChallengeHistory, UpstreamCallOptions, UpstreamCallRecorder } from './types.js';
 
 export interface Caller {
   /** The bearer token, or null when the request carries no usable one (every call is then refused). */
@@ -36,6 +38,8 @@ export interface UpstreamApiOptions {
   fanOut: UpstreamFanOut;
   /** Runs keyed awards at most once per idempotency key. */
   idempotency: Idempotency;
+  /** Challenge reads kept per caller across requests (CHALLENGE_CACHE_TTL_S); null: off. */
+  challengeCache?: ChallengeCache | null;
 }
 
 /** What a mutation field says of its upstream write's failures. */
@@ -48,9 +52,13 @@ const NO_TOKEN = new UpstreamError('no_token', 'no bearer token: not sent');
 
 export class UpstreamApi {
   /** GET /manager/challenges/{id} through this operation's loader (one GET per id); null when the upstream does not know it. */
-  readonly challenge = this.reader(CHALLENGE);
+  readonly challenge: (id: number) => Promise<ChallengeRecord | null>;
+  /** The token's hash, made on first use: the cache's key for this caller. */
+  private callerHash: string | undefined;
 
-  constructor(private readonly options: UpstreamApiOptions) {}
+  constructor(private readonly options: UpstreamApiOptions) {
+    this.challenge = this.reader(CHALLENGE, options.challengeCache ?? null);
+  }
 
   /**
    * POST /manager/ambassadors/{id}/challenge-histories, never retried; with an idempotencyKey at
@@ -70,7 +78,13 @@ export class UpstreamApi {
       message: input.message ?? null,
       challengeId: input.challengeId ?? null,
     };
-    const post = () => this.write(ADD_CHALLENGE_HISTORY, { id: ambassadorId }, award, token, field);
+    const post = async () => {
+      const history = await this.write(ADD_CHALLENGE_HISTORY, { id: ambassadorId }, award, token, field);
+      // The challenge's nbWins changed: no caller's cached read of it is served again.
+      const challengeId = history.challenge?.id ?? award.challengeId;
+      if (challengeId !== null && this.options.challengeCache) await this.options.challengeCache.invalidate(challengeId);
+      return history;
+    };
     // The request's POST slot first, then the key's claim: a claimed key's in-flight mark must not
     // run out while the award waits behind the request's other POSTs. Once the upstream refused
     // the token, a keyed item claims nothing: it answers that refusal unsent, as an unkeyed one does.
@@ -82,20 +96,33 @@ export class UpstreamApi {
    * and its cache is this caller's only. Never primed with records embedded in other answers:
    * those lack fields the read has (a challenge in a challenge-history answer has no startDate).
    */
-  private reader<Route extends `${string}{id}${string}`, Result>(endpoint: Endpoint<Route, void, Result>): (id: number) => Promise<Result> {
+  private reader<Route extends `${string}{id}${string}`, Result>(
+    endpoint: Endpoint<Route, void, Result>,
+    cache: { read(caller: string, id: number, load: () => Promise<Result>): Promise<Result> } | null,
+  ): (id: number) => Promise<Result> {
     let loader: ReadByIdLoader<Result> | undefined;
     return async (id) => {
       const token = this.token();
-      loader ??= createReadByIdLoader(
-        (each) => this.options.client.call(endpoint, { id: each } as RouteParams<Route>, undefined, this.callOptions(token)),
-        (call) => this.options.fanOut.get(call),
-      );
+      loader ??= this.readByIdLoader(endpoint, token, cache);
       try {
         return await loader.load(id);
       } catch (error) {
         throw mapUpstreamError(error);
       }
     };
+  }
+
+  /** The operation's loader over `endpoint`: each id read through the cache when there is one, in the request's GET slots. */
+  private readByIdLoader<Route extends `${string}{id}${string}`, Result>(
+    endpoint: Endpoint<Route, void, Result>,
+    token: string,
+    cache: { read(caller: string, id: number, load: () => Promise<Result>): Promise<Result> } | null,
+  ): ReadByIdLoader<Result> {
+    const get = (each: number) => this.options.client.call(endpoint, { id: each } as RouteParams<Route>, undefined, this.callOptions(token));
+    return createReadByIdLoader(
+      cache ? (each) => cache.read((this.callerHash ??= hashToken(token)), each, () => get(each)) : get,
+      (call) => this.options.fanOut.get(call),
+    );
   }
 
   /** One POST unless the request's token was refused already; its failure as the client gets it. */

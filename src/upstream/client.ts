@@ -11,14 +11,19 @@
 // itself (the dispatch handler's onRequestStart), so a call that ends before that is never "may have been processed".
 
 import { STATUS_CODES } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
+import { CircuitBreaker } from './breaker.js';
+import type { Admission, BreakerSettings, BreakerTransition, CallHealth } from './breaker.js';
 import { expandRoute } from './endpoint.js';
 import type { Endpoint, RouteParams } from './endpoint.js';
-import { UpstreamError, mapUpstreamStatus } from './errors.js';
+import { UpstreamError, bodyExcerpt, mapUpstreamStatus, parseRetryAfter, transportCause } from './errors.js';
+import { RetryBudget, retryDelayMs } from './retry.js';
+import type { TryOutcome } from './retry.js';
 import { parseJsonBounded } from './json.js';
 import { ConnectionSlots, DEFAULT_QUEUE_TIMEOUT_MS, SlotWaitExpired } from './slots.js';
-import type { UpstreamCallObserver, UpstreamCallOptions } from './types.js';
+import type { CallerGate, UpstreamCallObserver, UpstreamCallOptions } from './types.js';
 
 export interface UpstreamClientOptions {
   baseUrl: URL;
@@ -28,6 +33,16 @@ export interface UpstreamClientOptions {
   queueTimeoutMs?: number;
   maxResponseBytes: number;
   connections: number;
+  /** The origin's circuit breaker (breaker.ts); absent or failures 0: none. */
+  breaker?: BreakerSettings;
+  /** Told of each breaker state change (one log line, the state metric). */
+  onBreakerTransition?: (transition: BreakerTransition) => void;
+  /** Extra tries of a GET after a transient failure (retry.ts); 0 or absent: none. A POST is never retried. */
+  readRetries?: number;
+  /** Told of each retry sent, and of each one the retry budget refused. */
+  onReadRetry?: (result: 'sent' | 'budget_spent') => void;
+  /** Per-caller admission (src/ratelimit), asked before every call; told of every 429 with Retry-After. */
+  callerGate?: CallerGate;
 }
 
 export interface UpstreamResponseInfo {
@@ -36,6 +51,11 @@ export interface UpstreamResponseInfo {
   route: string;
   status: number | null;
   durationMs: number;
+  /**
+   * Why the call failed, for its log line: a transport cause ("refused (ECONNREFUSED)", "reset",
+   * "dns", "tls", "timeout") or "status 503: <bounded body excerpt>"; null for a 2xx.
+   */
+  failure: string | null;
 }
 
 type Observer = (info: UpstreamResponseInfo) => void;
@@ -45,6 +65,8 @@ interface RawResponse {
   statusText: string;
   headers: Dispatcher.ResponseData['headers'];
   body: unknown;
+  /** The body's first bytes, kept for a non-2xx answer's log line only. */
+  excerpt?: Buffer;
 }
 
 /** What is known of a call in progress: the answer's status, whether its request reached a socket. */
@@ -52,6 +74,7 @@ interface CallProgress {
   status: number | null;
   written: boolean;
   timedOut: boolean;
+  failure: string | null;
 }
 
 const NOT_JSON = Symbol('not-json');
@@ -69,11 +92,18 @@ export class UpstreamClient {
   private readonly basePath: string;
   private readonly queueTimeoutMs: number;
   private readonly observers = new Set<Observer>();
+  /** Null when off: the hot path then pays one null check. */
+  readonly breaker: CircuitBreaker | null;
+  /** Null when UPSTREAM_READ_RETRIES is 0. */
+  private readonly retryBudget: RetryBudget | null;
 
   constructor(private readonly options: UpstreamClientOptions) {
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
     this.queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
     this.slots = new ConnectionSlots(options.connections);
+    const breaker = options.breaker;
+    this.breaker = breaker && breaker.failures > 0 ? new CircuitBreaker(breaker, options.onBreakerTransition ?? (() => {})) : null;
+    this.retryBudget = (options.readRetries ?? 0) > 0 ? new RetryBudget() : null;
     this.pool = new Pool(options.baseUrl.origin, {
       connections: options.connections,
       pipelining: 1, // a POST is never pipelined behind another request
@@ -108,7 +138,10 @@ export class UpstreamClient {
   ): Promise<Result> {
     const path = expandRoute(endpoint.route, params);
     const body = endpoint.encode ? JSON.stringify(endpoint.encode(input)) : undefined;
-    const response = await this.send(endpoint.method, path, endpoint.route, call, body);
+    const response =
+      endpoint.method === 'GET' && this.retryBudget
+        ? await this.sendRead(path, endpoint.route, call)
+        : await this.send(endpoint.method, path, endpoint.route, call, body);
     if (response.status === 404) return endpoint.notFound(params);
     if (response.status < 200 || response.status >= 300) throw this.statusError(response);
     const record = endpoint.decode(response.body, params, input);
@@ -132,11 +165,7 @@ export class UpstreamClient {
   }
 
   private statusError(response: RawResponse): UpstreamError {
-    const retryAfter = response.headers['retry-after'];
-    return mapUpstreamStatus(response.status, response.body, {
-      retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-      statusText: response.statusText,
-    });
+    return mapUpstreamStatus(response.status, response.body, { retryAfter: retryAfterHeader(response), statusText: response.statusText });
   }
 
   private async send(
@@ -146,8 +175,17 @@ export class UpstreamClient {
     call: UpstreamCallOptions,
     body?: string,
   ): Promise<RawResponse> {
+    const gate = this.options.callerGate;
+    const waiting = gate ? gate.admit(call.token) : null;
+    if (waiting !== null) {
+      const seconds = await waiting;
+      if (seconds !== null) throw callerLimited(seconds);
+    }
+    const admission: Admission = this.breaker ? this.breaker.admit(method) : 'normal';
+    if (admission === 'refused') throw this.circuitOpen();
     const started = performance.now();
-    const progress: CallProgress = { status: null, written: false, timedOut: false };
+    const progress: CallProgress = { status: null, written: false, timedOut: false, failure: null };
+    let health: CallHealth = 'answered';
     const callObserver = call.recorder?.upstreamCallStarted();
     const request: Dispatcher.DispatchOptions = {
       method,
@@ -161,15 +199,87 @@ export class UpstreamClient {
       },
       body,
     };
+    // With a breaker, the slot goes to the next call only once this call's outcome is counted:
+    // a call queued behind one that opens the circuit then sees it open.
+    let releaseAfterSettle: (() => void) | null = null;
     try {
       const release = await this.slots.acquire(this.queueBudget(call, started));
-      return await this.exchange(request, progress, release);
+      // The circuit opened while this call waited for a connection: it is not sent either.
+      if (admission === 'normal' && this.breaker !== null && this.breaker.state !== 'closed') {
+        release();
+        health = 'not_sent';
+        progress.failure = 'circuit open: not sent';
+        throw this.circuitOpen();
+      }
+      if (this.breaker !== null) releaseAfterSettle = bothDone(release);
+      const response = await this.exchange(request, progress, releaseAfterSettle ?? release);
+      if (response.status < 200 || response.status >= 300) {
+        progress.failure = `status ${response.status}: ${bodyExcerpt(response.excerpt, call.token)}`;
+        if (response.status >= 500) health = 'unwell';
+        if (response.status === 429 && gate) {
+          const seconds = retryAfterOf(response);
+          if (seconds !== null) gate.upstreamLimited(call.token, seconds);
+        }
+      }
+      return response;
     } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      throw this.transportError(error, method, progress);
+      if (error instanceof UpstreamError) {
+        progress.failure ??= `status ${progress.status ?? 'none'}: ${error.message}`;
+        throw error;
+      }
+      health = error instanceof SlotWaitExpired ? 'not_sent' : 'unwell';
+      const failure = this.transportError(error, method, progress);
+      progress.failure = failure.message;
+      throw failure;
     } finally {
-      this.notify({ method, route, status: progress.status, durationMs: performance.now() - started }, callObserver);
+      this.breaker?.settle(admission, health);
+      releaseAfterSettle?.();
+      this.notify({ method, route, status: progress.status, durationMs: performance.now() - started, failure: progress.failure }, callObserver);
     }
+  }
+
+  /**
+   * A GET, tried again after a transient failure (retry.ts) at most readRetries times, while the
+   * retry budget allows and every try can end within the read's time: the caller's answerBy, or
+   * twice the deadline from the first try. The last outcome is the answer.
+   */
+  private async sendRead(path: string, route: string, call: UpstreamCallOptions): Promise<RawResponse> {
+    const budget = this.retryBudget!;
+    const retries = this.options.readRetries!;
+    const answerBy = call.answerBy ?? performance.now() + 2 * this.options.timeoutMs;
+    for (let retry = 0; ; retry++) {
+      budget.recordCall();
+      let response: RawResponse | undefined;
+      let outcome: TryOutcome | null = null;
+      try {
+        response = await this.send('GET', path, route, call);
+        if (response.status >= 500 || response.status === 429) outcome = { status: response.status, retryAfterSeconds: retryAfterOf(response) };
+      } catch (error) {
+        outcome = { error };
+      }
+      const delay = outcome && retry < retries ? retryDelayMs(outcome, retry) : null;
+      if (delay === null || performance.now() + delay + this.options.timeoutMs > answerBy || !this.takeRetry()) {
+        if (outcome && 'error' in outcome) throw outcome.error;
+        return response!;
+      }
+      await sleep(delay);
+    }
+  }
+
+  private takeRetry(): boolean {
+    const taken = this.retryBudget!.tryTakeRetry();
+    this.options.onReadRetry?.(taken ? 'sent' : 'budget_spent');
+    return taken;
+  }
+
+  /** The breaker's refusal: nothing was sent, safe to retry once it lets calls through again. */
+  private circuitOpen(): UpstreamError {
+    const retryInMs = this.breaker!.retryInMs;
+    return new UpstreamError('unavailable', 'circuit open: the upstream is failing; the request was not sent', {
+      circuitOpen: true,
+      requestMayHaveBeenProcessed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil(retryInMs / 1000)),
+    });
   }
 
   /**
@@ -237,7 +347,8 @@ export class UpstreamClient {
         onResponseEnd() {
           finish();
           const status = progress.status!;
-          resolve({ status, statusText: STATUS_CODES[status] ?? '', headers, body: parseBody(chunks, size) });
+          const excerpt = status >= 200 && status < 300 ? undefined : firstBytes(chunks, 4096);
+          resolve({ status, statusText: STATUS_CODES[status] ?? '', headers, body: parseBody(chunks, size), excerpt });
         },
         onResponseError(_controller, error) {
           finish();
@@ -255,16 +366,15 @@ export class UpstreamClient {
   private transportError(error: unknown, method: string, progress: CallProgress): UpstreamError {
     const sent = { status: progress.status, requestMayHaveBeenProcessed: progress.written && method !== 'GET', cause: error };
     if (error instanceof SlotWaitExpired) {
-      return new UpstreamError('timeout', `${error.message}; the request was not sent`, sent);
+      return new UpstreamError('timeout', `queue timeout: ${error.message}; the request was not sent`, sent);
     }
     if (progress.timedOut) {
-      return new UpstreamError('timeout', `no complete upstream answer within ${this.options.timeoutMs} ms`, sent);
+      return new UpstreamError('timeout', `timeout: no complete upstream answer within ${this.options.timeoutMs} ms${progress.written ? '' : ' (connect)'}`, sent);
     }
     if (UNDICI_TIMEOUTS.some((timeout) => error instanceof timeout)) {
-      return new UpstreamError('timeout', 'upstream answer timed out', sent);
+      return new UpstreamError('timeout', `timeout: upstream answer timed out (${transportCause(error)})`, sent);
     }
-    const code = (error as { code?: string } | null)?.code ?? '';
-    return new UpstreamError('unavailable', `upstream unreachable (${code || 'transport error'})`, sent);
+    return new UpstreamError('unavailable', `${transportCause(error)}: upstream unreachable`, sent);
   }
 
   private notify(info: UpstreamResponseInfo, callObserver: UpstreamCallObserver | undefined): void {
@@ -281,4 +391,43 @@ function parseBody(chunks: Buffer[], size: number): unknown {
   } catch {
     return NOT_JSON;
   }
+}
+
+function retryAfterHeader(response: RawResponse): string | undefined {
+  const value = response.headers['retry-after'];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function retryAfterOf(response: RawResponse): number | null {
+  return parseRetryAfter(retryAfterHeader(response));
+}
+
+/** The per-caller limit's refusal: nothing was sent. */
+function callerLimited(retryAfterSeconds: number): UpstreamError {
+  return new UpstreamError('rate_limited', 'refused by the gateway\'s per-caller limit; the request was not sent', {
+    limitedByGateway: true,
+    retryAfterSeconds,
+    requestMayHaveBeenProcessed: false,
+  });
+}
+
+/** At least the first `count` bytes of a body in chunks (all of it when shorter), copying no more than needed. */
+function firstBytes(chunks: Buffer[], count: number): Buffer | undefined {
+  if (chunks.length <= 1) return chunks[0];
+  const taken: Buffer[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    if (size >= count) break;
+    taken.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(taken, size);
+}
+
+/** A function that calls `done` on its second call: the later of two events. */
+function bothDone(done: () => void): () => void {
+  let calls = 0;
+  return () => {
+    if (++calls === 2) done();
+  };
 }

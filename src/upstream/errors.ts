@@ -48,6 +48,10 @@ export class UpstreamError extends Error {
   readonly requestMayHaveBeenProcessed: boolean;
   readonly retryAfterSeconds: number | null;
   readonly validation: LaravelValidationBody | null;
+  /** Refused unsent by the gateway's circuit breaker (breaker.ts): the upstream was failing. */
+  readonly circuitOpen: boolean;
+  /** Refused unsent by the gateway's own per-caller limit (not the upstream's 429). */
+  readonly limitedByGateway: boolean;
 
   constructor(
     kind: UpstreamErrorKind,
@@ -58,6 +62,8 @@ export class UpstreamError extends Error {
       retryAfterSeconds?: number | null;
       validation?: LaravelValidationBody | null;
       cause?: unknown;
+      circuitOpen?: boolean;
+      limitedByGateway?: boolean;
     } = {},
   ) {
     super(detail, { cause: options.cause });
@@ -67,6 +73,8 @@ export class UpstreamError extends Error {
     this.requestMayHaveBeenProcessed = options.requestMayHaveBeenProcessed ?? false;
     this.retryAfterSeconds = options.retryAfterSeconds ?? null;
     this.validation = options.validation ?? null;
+    this.circuitOpen = options.circuitOpen ?? false;
+    this.limitedByGateway = options.limitedByGateway ?? false;
   }
 }
 
@@ -177,6 +185,56 @@ export function parseRetryAfter(value: string | undefined, now: () => number = D
   else return null;
   if (Number.isNaN(seconds)) return null;
   return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, seconds));
+}
+
+/** Characters of an upstream body kept in a failure's log line. */
+export const FAILURE_EXCERPT_CHARS = 200;
+
+// Transport error codes (Node's, undici's) -> the cause an operator acts on.
+const TRANSPORT_CAUSES: [RegExp, string][] = [
+  [/^ECONNREFUSED$/, 'refused'],
+  [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET|ECONNABORTED|UND_ERR_CLOSED)$/, 'reset'],
+  [/^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME|EAI_NODATA)$/, 'dns'],
+  [/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|EPROTO)/, 'tls'],
+  [/^(ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/, 'timeout'],
+  [/^(EHOSTUNREACH|ENETUNREACH|ENETDOWN|EHOSTDOWN)$/, 'unreachable'],
+];
+
+/** The error code of a transport failure: the most specific one along its `cause` chain (undici wraps Node's). */
+export function transportCode(error: unknown): string {
+  let generic = '';
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (code !== 'UND_ERR_SOCKET') return code;
+      generic = code;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return generic;
+}
+
+/** "refused (ECONNREFUSED)", "reset (UND_ERR_SOCKET)", "dns (ENOTFOUND)", "tls (CERT_HAS_EXPIRED)"...: one short word an operator acts on, and the code. */
+export function transportCause(error: unknown): string {
+  const code = transportCode(error);
+  if (code === '') return 'transport error';
+  const cause = TRANSPORT_CAUSES.find(([pattern]) => pattern.test(code))?.[1];
+  return cause ? `${cause} (${code})` : code.slice(0, 64);
+}
+
+/**
+ * A bounded, single-line excerpt of a body for a log line: control characters become spaces and
+ * the caller's token, should the upstream echo it, becomes [token]. Redacted before truncation,
+ * from the first 4 KiB, so no cut leaves part of the token behind.
+ */
+export function bodyExcerpt(bytes: Buffer | undefined, token: string): string {
+  if (!bytes || bytes.length === 0) return '';
+  let text = bytes.subarray(0, 4096).toString('utf8');
+  if (token !== '') text = text.split(token).join('[token]');
+  // eslint-disable-next-line no-control-regex
+  text = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return text.length <= FAILURE_EXCERPT_CHARS ? text : `${text.slice(0, FAILURE_EXCERPT_CHARS - 1)}…`;
 }
 
 /** obj[key] when obj has it as an own property: upstream JSON never reaches Object.prototype. */

@@ -91,3 +91,14 @@ export interface UpstreamCallObserver {
   readonly callHeaders?: Record<string, string>;
   upstreamResponded(info: UpstreamResponseInfo): void;
 }
+
+/**
+ * Per-caller admission before a call is sent (src/ratelimit). The client asks before every call
+ * and reports every 429 with a Retry-After; it knows nothing of how callers are counted.
+ */
+export interface CallerGate {
+  /** null: send it. A number: refused unsent, retry after that many seconds. */
+  admit(token: string): Promise<number | null> | null;
+  /** The upstream answered this caller 429 with Retry-After: refuse its calls until then. */
+  upstreamLimited(token: string, retryAfterSeconds: number): void;
+}

@@ -49,19 +49,22 @@ test('records created at the upstream == successes + outcomeUnknown errors seen 
       if (result?.__typename === 'AddChallengeHistorySuccess') return { message, kind: 'success', id: Number(result.challengeHistory.id) };
       if (result) return { message, kind: 'refused' }; // a typed refusal: nothing recorded
       const extensions = res.body.errors[0].extensions;
+      // With most answers failing, the circuit breaker opens: the rest are refused unsent.
+      if (extensions.circuitOpen) return { message, kind: 'unsent', outcomeUnknown: extensions.outcomeUnknown };
       return { message, kind: extensions.outcomeUnknown ? 'unknown' : 'refused' };
     }),
   );
 
   const count = (kind: string) => outcomes.filter((o) => o.kind === kind).length;
-  expect(posts).toBe(CLIENTS); // one POST per client mutation: nothing retried
+  expect(posts).toBe(CLIENTS - count('unsent')); // one POST per client mutation sent: nothing retried
+  for (const outcome of outcomes) if (outcome.kind === 'unsent') expect(outcome.outcomeUnknown).toBe(false);
   expect(created.size).toBe(count('success') + count('unknown'));
   expect(count('success')).toBeGreaterThan(0);
   expect(count('unknown')).toBeGreaterThan(0);
   expect(count('refused')).toBeGreaterThan(0);
   for (const outcome of outcomes) {
     // Each client's own history: reported as created (or maybe created) exactly when it was.
-    if (outcome.kind === 'refused') expect(created.has(outcome.message)).toBe(false);
+    if (outcome.kind === 'refused' || outcome.kind === 'unsent') expect(created.has(outcome.message)).toBe(false);
     else expect(created.has(outcome.message)).toBe(true);
     if (outcome.kind === 'success') expect(outcome.id).toBe(created.get(outcome.message));
   }

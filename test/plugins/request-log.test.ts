@@ -1,8 +1,10 @@
 // The one JSON log line per request, and the request id that ties client, gateway and upstream.
 
-import { beforeEach, expect, test } from 'vitest';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { MAX_LOG_FIELD_CHARS } from '../../src/logging.js';
-import { TEST_TOKEN, useGatewayOn } from '../support/gateway.js';
+import { TEST_TOKEN, startGateway, useGatewayOn } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 
 const MUTATION = `mutation Record($id: ID!) {
@@ -98,4 +100,59 @@ test('a 1 MB operationName is logged within its bound, marked as cut (issue 18: 
     expect((JSON.parse(line) as { operationName: string }).operationName).toBe(`${sent.slice(0, MAX_LOG_FIELD_CHARS)}…[cut ${sent.length - MAX_LOG_FIELD_CHARS} chars]`);
   });
   expect(gw.logs.join('').length).toBeLessThan(20_000);
+});
+
+describe('a failed upstream call logs its cause', () => {
+  test('reset, a 5xx with its body excerpt (bounded), and the excerpt never carries the token', async () => {
+    upstream.queue(
+      { reset: 'before-response' },
+      { status: 503, body: `<html>${'maintenance '.repeat(100)} Bearer ${TEST_TOKEN}</html>` },
+      { status: 502, body: `proxy said: ${TEST_TOKEN}` },
+    );
+    for (let i = 0; i < 3; i += 1) await gw.graphql({ query: MUTATION, variables: { id: '7' } });
+    const failures = requestLines().map((line) => line.upstreamFailure as string);
+    expect(failures[0]).toMatch(/^reset \((ECONNRESET|UND_ERR_SOCKET)\)/);
+    expect(failures[1]).toMatch(/^status 503: <html>maintenance maintenance/);
+    expect(failures[1]!.length).toBeLessThan(230);
+    expect(failures[2]).toBe('status 502: proxy said: [token]');
+    for (const line of gw.logs) expect(line).not.toContain(TEST_TOKEN);
+  });
+
+  test('a success logs no failure', async () => {
+    await gw.graphql({ query: MUTATION, variables: { id: '7' } });
+    expect(requestLines()[0]).toMatchObject({ upstreamStatus: 200, upstreamFailure: null });
+  });
+
+  test('nothing listening: refused; a TLS handshake that fails: tls; a stalled answer: timeout', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const refused = await startGateway({ upstreamUrl: `http://127.0.0.1:${port}/api/v2` });
+    try {
+      await refused.graphql({ query: MUTATION, variables: { id: '7' } });
+      const line = refused.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request');
+      expect(line).toMatchObject({ errorCode: 'UPSTREAM_UNAVAILABLE', upstreamStatus: null, upstreamFailure: expect.stringMatching(/^refused \(ECONNREFUSED\)/) });
+    } finally {
+      await refused.close();
+    }
+    // https:// to a plain-HTTP server: the TLS handshake fails.
+    const tls = await startGateway({ upstreamUrl: `https://127.0.0.1:${new URL(upstream.origin).port}/api/v2` });
+    try {
+      await tls.graphql({ query: MUTATION, variables: { id: '7' } });
+      const line = tls.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request');
+      expect(line).toMatchObject({ errorCode: 'UPSTREAM_UNAVAILABLE', upstreamFailure: expect.stringMatching(/^tls \(/) });
+    } finally {
+      await tls.close();
+    }
+    const slow = await startGateway({ upstreamUrl: upstream.url, env: { UPSTREAM_TIMEOUT_MS: '200' } });
+    try {
+      upstream.respondWith({ delayMs: 1000, status: 200 });
+      await slow.graphql({ query: MUTATION, variables: { id: '7' } });
+      const line = slow.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request');
+      expect(line).toMatchObject({ errorCode: 'UPSTREAM_TIMEOUT', upstreamFailure: expect.stringMatching(/^timeout/) });
+    } finally {
+      await slow.close();
+    }
+  });
 });

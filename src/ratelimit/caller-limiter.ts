@@ -1,0 +1,137 @@
+// Per-caller limits on upstream calls: CALLER_RATE_LIMIT calls per CALLER_RATE_WINDOW_S per
+// caller (the token's hash), and a caller the upstream answered 429 with Retry-After is refused
+// locally until then. With Redis (REDIS_URL) both are shared by every instance: one script per
+// call reads the caller's block and counts the call, on keys with the caller's hash as their hash
+// tag (one slot). Without Redis they are per instance, in bounded maps.
+//
+// Off (CALLER_RATE_LIMIT=0) there is no limiter at all (server.ts): the client asks nothing per call.
+//
+// When Redis cannot answer, CALLER_RATE_LIMIT_FAIL_OPEN decides: let the call go (default: a
+// store outage should not stop awards the upstream would accept) or refuse it unsent.
+
+import { hashToken } from '../idempotency/keys.js';
+import type { RedisConnection } from '../idempotency/redis-client.js';
+import type { Logger } from '../logging.js';
+import type { CallerGate } from '../upstream/types.js';
+
+/** Callers tracked in memory at once (counts and blocks each); beyond it the oldest are forgotten. */
+export const MAX_TRACKED_CALLERS = 100_000;
+
+export type CallerRefusalReason = 'limit' | 'upstream_429' | 'store';
+
+export interface CallerLimiterOptions {
+  /** Calls per window per caller, at least 1. */
+  limit: number;
+  windowSeconds: number;
+  failOpen: boolean;
+  redis: RedisConnection | null;
+  keyPrefix: string;
+  logger: Logger;
+  onRefused(reason: CallerRefusalReason): void;
+}
+
+// KEYS[1] the caller's count, KEYS[2] its block. ARGV: limit, window ms.
+// Answers {1, 0} (go) or {0, ms to wait, 1 when blocked by a 429}.
+const ADMIT = `
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked > 0 then return {0, blocked, 1} end
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); left = tonumber(ARGV[2]) end
+  return {0, left, 0}
+end
+return {1, 0, 0}
+`;
+
+interface AdmitCommand {
+  gatewayCallerAdmit(count: string, block: string, limit: number, windowMs: number): Promise<[number, number, number]>;
+}
+
+export class CallerLimiter implements CallerGate {
+  /** Callers blocked after a 429: token hash -> Date.now() until which. */
+  private readonly blocks = new Map<string, number>();
+  /** Without Redis: token hash -> [window start, calls in it]. */
+  private readonly counts = new Map<string, [number, number]>();
+  private storeDown = false;
+
+  constructor(private readonly options: CallerLimiterOptions) {
+    options.redis?.redis.defineCommand('gatewayCallerAdmit', { lua: ADMIT, numberOfKeys: 2 });
+  }
+
+  admit(token: string): Promise<number | null> | null {
+    const caller = hashToken(token);
+    const blocked = this.localBlock(caller);
+    if (blocked !== null) return blocked;
+    return this.options.redis ? this.admitShared(caller) : Promise.resolve(this.admitLocal(caller));
+  }
+
+  upstreamLimited(token: string, retryAfterSeconds: number): void {
+    if (retryAfterSeconds <= 0) return;
+    const caller = hashToken(token);
+    remember(this.blocks, caller, Date.now() + retryAfterSeconds * 1000);
+    const { redis } = this.options;
+    if (redis) {
+      redis.redis.set(this.keys(caller)[1], '1', 'PX', retryAfterSeconds * 1000).catch(() => {});
+    }
+  }
+
+  /** Seconds until a locally known block ends, or null. */
+  private localBlock(caller: string): Promise<number | null> | null {
+    const until = this.blocks.get(caller);
+    if (until === undefined) return null;
+    const left = until - Date.now();
+    if (left <= 0) {
+      this.blocks.delete(caller);
+      return null;
+    }
+    this.options.onRefused('upstream_429');
+    return Promise.resolve(Math.ceil(left / 1000));
+  }
+
+  private admitLocal(caller: string): number | null {
+    const now = Date.now();
+    const windowMs = this.options.windowSeconds * 1000;
+    let entry = this.counts.get(caller);
+    if (entry === undefined || now - entry[0] >= windowMs) {
+      entry = [now, 0];
+      remember(this.counts, caller, entry);
+    }
+    entry[1]++;
+    if (entry[1] <= this.options.limit) return null;
+    this.options.onRefused('limit');
+    return Math.max(1, Math.ceil((entry[0] + windowMs - now) / 1000));
+  }
+
+  private async admitShared(caller: string): Promise<number | null> {
+    const { redis, limit, windowSeconds, failOpen, logger } = this.options;
+    try {
+      await redis!.firstConnection;
+      const [go, waitMs, byUpstream] = await (redis!.redis as unknown as AdmitCommand).gatewayCallerAdmit(...this.keys(caller), limit, windowSeconds * 1000);
+      if (this.storeDown) logger.info('caller rate limit: store answering again');
+      this.storeDown = false;
+      if (go === 1) return null;
+      this.options.onRefused(byUpstream === 1 ? 'upstream_429' : 'limit');
+      return Math.max(1, Math.ceil(waitMs / 1000));
+    } catch (error) {
+      if (!this.storeDown) logger.warn(`caller rate limit: store unavailable, failing ${failOpen ? 'open' : 'closed'}`, { error: (error as Error).message });
+      this.storeDown = true;
+      if (failOpen) return null;
+      this.options.onRefused('store');
+      return 1;
+    }
+  }
+
+  /** The caller's keys, its hash as the hash tag: one slot for the script. */
+  private keys(caller: string): [count: string, block: string] {
+    return [`${this.options.keyPrefix}caller:{${caller}}:calls`, `${this.options.keyPrefix}caller:{${caller}}:blocked`];
+  }
+}
+
+/** Sets `key` as the newest entry; past MAX_TRACKED_CALLERS the oldest entry goes. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_TRACKED_CALLERS) map.delete(map.keys().next().value!);
+}

@@ -1,0 +1,82 @@
+// When a GET is tried again (UPSTREAM_READ_RETRIES). A read is safe to repeat; a POST never is
+// and never comes here. A read is retried only after a failure that says "try again": no
+// connection or a reset (nothing useful came back), 502/503/504, or a 429 whose Retry-After fits.
+// Never after a timeout (the read already spent its deadline) or any other answer.
+//
+// Three bounds keep retries from hitting a struggling upstream harder: full-jitter exponential
+// backoff, the read's own time (all tries end within twice UPSTREAM_TIMEOUT_MS of the first, or
+// the caller's answerBy), and a budget shared by all calls of the gateway: retries within the
+// last RETRY_BUDGET_WINDOW_MS may be at most RETRY_BUDGET_SHARE of the calls plus RETRY_BUDGET_MIN.
+
+import type { UpstreamError } from './errors.js';
+
+export const RETRY_BACKOFF_BASE_MS = 50;
+export const RETRY_BACKOFF_CAP_MS = 1_000;
+/** The budget's window; counted in two halves, so it slides by half a window. */
+export const RETRY_BUDGET_WINDOW_MS = 10_000;
+/** Retries may be at most this share of the calls in the window... */
+export const RETRY_BUDGET_SHARE = 0.1;
+/** ...plus this many, so a quiet gateway can still retry its few reads. */
+export const RETRY_BUDGET_MIN = 10;
+
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
+
+/** Calls and retries over a sliding window of two fixed halves: no allocation per call. */
+export class RetryBudget {
+  private halfStart = 0;
+  private calls = 0;
+  private retries = 0;
+  private previousCalls = 0;
+  private previousRetries = 0;
+
+  constructor(private readonly now: () => number = performance.now.bind(performance)) {}
+
+  recordCall(): void {
+    this.roll();
+    this.calls++;
+  }
+
+  /** Takes one retry from the budget; false (nothing taken) when it is spent. */
+  tryTakeRetry(): boolean {
+    this.roll();
+    const calls = this.calls + this.previousCalls;
+    const retries = this.retries + this.previousRetries;
+    if (retries >= RETRY_BUDGET_MIN + RETRY_BUDGET_SHARE * calls) return false;
+    this.retries++;
+    return true;
+  }
+
+  private roll(): void {
+    const now = this.now();
+    const half = RETRY_BUDGET_WINDOW_MS / 2;
+    if (now - this.halfStart < half) return;
+    const fresh = now - this.halfStart >= 2 * half;
+    this.previousCalls = fresh ? 0 : this.calls;
+    this.previousRetries = fresh ? 0 : this.retries;
+    this.calls = 0;
+    this.retries = 0;
+    this.halfStart = now;
+  }
+}
+
+/** What a try of a GET came to: an answer's status and Retry-After (seconds), or the error it failed with. */
+export type TryOutcome = { status: number; retryAfterSeconds: number | null } | { error: UpstreamError | unknown };
+
+/** Whether the outcome is worth another try, and after how long (ms); null: it is not. Budget and deadline are the caller's. */
+export function retryDelayMs(outcome: TryOutcome, retry: number, random: () => number = Math.random): number | null {
+  if ('status' in outcome) {
+    if (RETRYABLE_STATUSES.has(outcome.status)) return backoffMs(retry, random);
+    // 429: only when it says when; the wait is what it asked (the deadline check decides whether it fits).
+    if (outcome.status === 429 && outcome.retryAfterSeconds !== null) return outcome.retryAfterSeconds * 1000 + backoffMs(0, random) / 2;
+    return null;
+  }
+  const error = outcome.error as Partial<UpstreamError> | null;
+  // No connection, a reset (no answer, not a timeout), never the gateway's own refusals.
+  if (error?.kind === 'unavailable' && error.status === null && !error.circuitOpen && !error.limitedByGateway) return backoffMs(retry, random);
+  return null;
+}
+
+/** Full jitter: anywhere from 0 to min(cap, base · 2^retry). */
+function backoffMs(retry: number, random: () => number): number {
+  return random() * Math.min(RETRY_BACKOFF_CAP_MS, RETRY_BACKOFF_BASE_MS * 2 ** retry);
+}
