@@ -1,7 +1,7 @@
 // `npm start`'s entry point as a real process: sandbox mode, GraphiQL, the refusals at start-up
 // (configuration, a busy port, an upstream host name that does not resolve), one line each.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,22 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
+import { spawnMain } from './support/gateway-process.js';
 import { startScriptableUpstream } from './support/scriptable-upstream.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ENTRY = join(ROOT, 'src/main.ts');
 
-function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, stdout: () => stdout, stderr: () => stderr };
-}
+const startMain = (env: Record<string, string>) => spawnMain(env);
 
 async function waitFor(check: () => RegExpMatchArray | null, timeoutMs = 15_000): Promise<RegExpMatchArray> {
   const deadline = Date.now() + timeoutMs;
@@ -161,16 +152,10 @@ test('the bundle npm start runs (dist/gateway.mjs) serves both paths and GraphiQ
   expect(built.status, built.stderr).toBe(0);
   const upstream = await startScriptableUpstream();
   onTestFinished(() => upstream.close());
-  const child = spawn(process.execPath, [join(ROOT, 'dist/gateway.mjs')], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', UPSTREAM_URL: upstream.url.href, GRAPHIQL: 'true', HOST: '127.0.0.1', PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const bundle = spawnMain({ NODE_ENV: 'production', UPSTREAM_URL: upstream.url.href, GRAPHIQL: 'true' }, join(ROOT, 'dist/gateway.mjs'));
+  const { child } = bundle;
   try {
-    const [, url] = await waitFor(() => /listening on (http:\/\/\S+)/.exec(stderr));
+    const [, url] = await waitFor(() => /listening on (http:\/\/\S+)/.exec(bundle.stderr()));
     const graphql = new URL(url!);
     const award = () =>
       fetch(graphql, {
@@ -203,6 +188,6 @@ test('the bundle npm start runs (dist/gateway.mjs) serves both paths and GraphiQ
   }
   const [code] = await once(child, 'exit');
   expect(code).toBe(0);
-  const paths = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; fastLane?: boolean });
+  const paths = bundle.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; fastLane?: boolean });
   expect(paths.find((line) => line.msg === 'request paths')).toMatchObject({ fastLane: true });
 }, 120_000); // a stale dist/ is rebuilt first (tsc and the bundle)

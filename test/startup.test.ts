@@ -2,19 +2,17 @@
 // The probe against the sandbox and a scripted upstream, then `src/main.ts` as a real process:
 // production refuses to start with one line, development warns once, an unreachable upstream warns.
 
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSandboxUpstream } from '../src/sandbox/index.js';
 import type { SandboxUpstream } from '../src/sandbox/index.js';
 import { PROBE_ROUTE, probeUpstream } from '../src/startup.js';
+import { spawnMain } from './support/gateway-process.js';
 import { startScriptableUpstream } from './support/scriptable-upstream.js';
 import type { ScriptableUpstream } from './support/scriptable-upstream.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 
 let sandbox: SandboxUpstream;
 let upstream: ScriptableUpstream;
@@ -69,17 +67,7 @@ describe('probeUpstream', () => {
   });
 });
 
-function runMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, stdout: () => stdout, stderr: () => stderr };
-}
+const runMain = (env: Record<string, string>) => spawnMain(env);
 
 async function untilListening(main: ReturnType<typeof runMain>): Promise<void> {
   const deadline = Date.now() + 30_000;

@@ -2,7 +2,8 @@
 // process cannot show: several instances on one store, and an instance killed with SIGKILL.
 
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { postGraphQL } from './gateway.js';
 import type { GraphQLRequest, GraphQLResponse } from './gateway.js';
 
@@ -19,6 +20,27 @@ export interface GatewayProcess {
 const ROOT = new URL('../../', import.meta.url);
 // `listening on <url>`, or in sandbox mode (no UPSTREAM_URL) `GraphiQL:  <url>`.
 const LISTENING = /(?:listening on|GraphiQL:)\s+(http:\/\/\S+)/;
+
+/** A gateway process as `npm start` runs it (src/main.ts through tsx, or the bundle), its output collected. */
+export interface MainProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** Spawns src/main.ts (or `entry`, e.g. dist/gateway.mjs) with only PATH, HOST, PORT=0 and `env`: no NODE_ENV unless given. */
+export function spawnMain(env: Record<string, string>, entry?: string): MainProcess {
+  const args = entry === undefined ? ['--import', 'tsx', new URL('src/main.ts', ROOT).pathname] : [entry];
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}
 
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
