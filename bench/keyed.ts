@@ -4,10 +4,9 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'undici';
 import { startRedis } from '../scripts/support/redis.js';
 import type { TestRedis } from '../scripts/support/redis.js';
-import { DOCUMENT, GRAPHQL_HEADERS, VARIABLES, cpuMicros, freePort } from './shared.js';
+import { DOCUMENT, VARIABLES, cpuMicros, driveSequential, freePort } from './shared.js';
 
 const ROUNDS = 3;
 const REQUESTS_PER_ROUND = 1_500;
@@ -36,28 +35,8 @@ const body = (keyed: boolean) =>
   });
 
 /** CONNECTIONS loops of sequential requests; answers how many succeeded. */
-async function drive(url: string, keyed: boolean, count: number): Promise<number> {
-  const target = new URL(url);
-  const deadline = performance.now() + ROUND_MAX_MS;
-  let sent = 0;
-  let ok = 0;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      const client = new Client(target.origin, { pipelining: 1 });
-      try {
-        while (sent < count && performance.now() < deadline) {
-          sent++;
-          const response = await client.request({ method: 'POST', path: target.pathname, headers: GRAPHQL_HEADERS, body: body(keyed) });
-          const text = await response.body.text();
-          if (response.statusCode === 200 && text.includes('AddChallengeHistorySuccess')) ok++;
-        }
-      } finally {
-        await client.close();
-      }
-    }),
-  );
-  return ok;
-}
+const drive = (url: string, keyed: boolean, count: number) =>
+  driveSequential(url, { body: () => body(keyed), expect: 'AddChallengeHistorySuccess', count, connections: CONNECTIONS, maxMs: ROUND_MAX_MS });
 
 async function waitUntilServing(url: string): Promise<void> {
   for (let attempt = 0; attempt < 150; attempt++) {

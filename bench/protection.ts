@@ -6,9 +6,8 @@
 // interleaved, so read the ratios. BENCH_PROTECTION_REQUESTS sets the requests per round.
 
 import type { ChildProcess } from 'node:child_process';
-import { Client } from 'undici';
 import { startRedis } from '../scripts/support/redis.js';
-import { GRAPHQL_HEADERS, GRAPHQL_SMALL_BODY, cpuMicros, freePort } from './shared.js';
+import { GRAPHQL_SMALL_BODY, cpuMicros, driveSequential, freePort } from './shared.js';
 
 const ROUNDS = 3;
 const REQUESTS_PER_ROUND = Number(process.env.BENCH_PROTECTION_REQUESTS ?? 1_500);
@@ -33,28 +32,8 @@ interface Variant {
 }
 
 /** CONNECTIONS loops of sequential requests; answers how many succeeded. */
-async function drive(url: string, [body, expect]: readonly [string, string], count: number): Promise<number> {
-  const target = new URL(url);
-  const deadline = performance.now() + ROUND_MAX_MS;
-  let sent = 0;
-  let ok = 0;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      const client = new Client(target.origin, { pipelining: 1 });
-      try {
-        while (sent < count && performance.now() < deadline) {
-          sent++;
-          const response = await client.request({ method: 'POST', path: target.pathname, headers: GRAPHQL_HEADERS, body });
-          const text = await response.body.text();
-          if (response.statusCode === 200 && text.includes(expect)) ok++;
-        }
-      } finally {
-        await client.close();
-      }
-    }),
-  );
-  return ok;
-}
+const drive = (url: string, [body, expect]: readonly [string, string], count: number) =>
+  driveSequential(url, { body: () => body, expect, count, connections: CONNECTIONS, maxMs: ROUND_MAX_MS });
 
 const request = (v: Variant) =>
   v.kind === 'award' ? ([GRAPHQL_SMALL_BODY, 'AddChallengeHistorySuccess'] as const) : ([READ_BODY, '"challenge":{"id":"3"'] as const);

@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { Client } from 'undici';
 
 export const TOKEN = 'bench-token';
 export const AMBASSADOR_ID = 7;
@@ -87,4 +88,34 @@ export function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
   return kib / 1024;
+}
+
+/**
+ * `connections` loops of sequential POSTs (one undici Client each) until `count` are sent or
+ * `maxMs` has passed; answers how many were 200 and held `expect`.
+ */
+export async function driveSequential(
+  url: string,
+  { body, expect, count, connections, maxMs }: { body: () => string; expect: string; count: number; connections: number; maxMs: number },
+): Promise<number> {
+  const target = new URL(url);
+  const deadline = performance.now() + maxMs;
+  let sent = 0;
+  let ok = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const client = new Client(target.origin, { pipelining: 1 });
+      try {
+        while (sent < count && performance.now() < deadline) {
+          sent++;
+          const response = await client.request({ method: 'POST', path: target.pathname, headers: GRAPHQL_HEADERS, body: body() });
+          const text = await response.body.text();
+          if (response.statusCode === 200 && text.includes(expect)) ok++;
+        }
+      } finally {
+        await client.close();
+      }
+    }),
+  );
+  return ok;
 }

