@@ -74,6 +74,7 @@ export class CallerLimiter implements CallerGate {
     const { redis, limit } = this.options;
     // The default (no count, no Redis) with nobody blocked: nothing to ask, not even the hash.
     if (redis === null && limit === 0 && this.blocks.size === 0) return null;
+    this.forgetOldestIfEnded();
     const caller = hashToken(token);
     const blocked = this.localBlock(caller);
     if (blocked !== null) return blocked;
@@ -90,6 +91,12 @@ export class CallerLimiter implements CallerGate {
     if (redis) {
       redis.redis.set(this.keys(caller)[1], '1', 'PX', ms).catch(() => {});
     }
+  }
+
+  /** One ended block less per call (the oldest set; most end in that order): blocks of callers who never come back do not stay. */
+  private forgetOldestIfEnded(): void {
+    const oldest = this.blocks.entries().next();
+    if (!oldest.done && oldest.value[1] <= Date.now()) this.blocks.delete(oldest.value[0]);
   }
 
   /** Seconds until a locally known block ends, or null. */

@@ -159,6 +159,19 @@ describe('retries stay within one read deadline (UPSTREAM_TIMEOUT_MS from the fi
     expect(elapsed).toBeLessThan(timeoutMs * 1.5);
   });
 
+  test("a 429 with Retry-After: 1 that fits the deadline: the read's own retry comes after the caller's block and is sent", async () => {
+    upstream.queue({ status: 429, headers: { 'retry-after': '1' } });
+    upstream.respondWith(ok);
+    const own = await startGateway({ upstreamUrl: upstream.url, env: { ...env, UPSTREAM_TIMEOUT_MS: '3000' } });
+    try {
+      const res = await own.graphql({ query: '{ challenge(id: "5") { id } }' });
+      expect(res.body).toEqual({ data: { challenge: { id: '5' } } });
+      expect(gets()).toBe(2);
+    } finally {
+      await own.close();
+    }
+  });
+
   test('a retry after a late 503 gets only what is left of the deadline, not a whole one', async () => {
     const timeoutMs = 1_000;
     // The first GET answers 503 at 60 % of the deadline; the retry meets an upstream that does not answer.
