@@ -132,19 +132,17 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     onStoreReset: () => metrics.idempotencyStoreResets.inc(),
   });
   const protection = config.upstreamProtection;
-  // Off (CALLER_RATE_LIMIT=0, the default): no gate at all, nothing asked per call.
-  const callerGate =
-    protection.callerRateLimit > 0
-      ? new CallerLimiter({
-          limit: protection.callerRateLimit,
-          windowSeconds: protection.callerRateWindowSeconds,
-          failOpen: protection.callerRateLimitFailOpen,
-          redis: shared.redis,
-          keyPrefix: config.idempotency.redisKeyPrefix,
-          logger,
-          onRefused: (reason) => metrics.callerLimited.inc({ reason }),
-        })
-      : undefined;
+  // Always on: a caller the upstream answered 429 with Retry-After is refused unsent until then
+  // (on every instance, through Redis when configured). The call count only with CALLER_RATE_LIMIT > 0.
+  const callerGate = new CallerLimiter({
+    limit: protection.callerRateLimit,
+    windowSeconds: protection.callerRateWindowSeconds,
+    failOpen: protection.callerRateLimitFailOpen,
+    redis: shared.redis,
+    keyPrefix: config.idempotency.redisKeyPrefix,
+    logger,
+    onRefused: (reason) => metrics.callerLimited.inc({ reason }),
+  });
   const upstream = new UpstreamClient({
     baseUrl: config.upstreamUrl,
     timeoutMs: config.upstreamTimeoutMs,

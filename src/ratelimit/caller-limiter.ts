@@ -4,7 +4,13 @@
 // call reads the caller's block and counts the call, on keys with the caller's hash as their hash
 // tag (one slot). Without Redis they are per instance, in bounded maps.
 //
-// Off (CALLER_RATE_LIMIT=0) there is no limiter at all (server.ts): the client asks nothing per call.
+// The 429 block is always on; the count only with CALLER_RATE_LIMIT > 0. Without Redis and with no
+// caller blocked, a call costs one map-size check (no hash). With Redis, one script per call
+// (the block is shared by every instance, so each must ask).
+//
+// A Retry-After is honoured for at most MAX_HONOURED_RETRY_AFTER_S: a buggy or hostile upstream
+// header ("86400") must not lock a caller out for a day. Once it ends, the caller's next call
+// goes to the upstream, whose new 429 blocks it again: at most one call per caller per minute.
 //
 // When Redis cannot answer, CALLER_RATE_LIMIT_FAIL_OPEN decides: let the call go (default: a
 // store outage should not stop awards the upstream would accept) or refuse it unsent.
@@ -17,10 +23,13 @@ import type { CallerGate } from '../upstream/types.js';
 /** Callers tracked in memory at once (counts and blocks each); beyond it the oldest are forgotten. */
 export const MAX_TRACKED_CALLERS = 100_000;
 
+/** The longest upstream Retry-After this gateway honours with a local block (see above). */
+export const MAX_HONOURED_RETRY_AFTER_S = 60;
+
 export type CallerRefusalReason = 'limit' | 'upstream_429' | 'store';
 
 export interface CallerLimiterOptions {
-  /** Calls per window per caller, at least 1. */
+  /** Calls per window per caller; 0: no count (the upstream's 429 is still honoured). */
   limit: number;
   windowSeconds: number;
   failOpen: boolean;
@@ -30,11 +39,12 @@ export interface CallerLimiterOptions {
   onRefused(reason: CallerRefusalReason): void;
 }
 
-// KEYS[1] the caller's count, KEYS[2] its block. ARGV: limit, window ms.
+// KEYS[1] the caller's count, KEYS[2] its block. ARGV: limit (0: no count), window ms.
 // Answers {1, 0} (go) or {0, ms to wait, 1 when blocked by a 429}.
 const ADMIT = `
 local blocked = redis.call('PTTL', KEYS[2])
 if blocked > 0 then return {0, blocked, 1} end
+if tonumber(ARGV[1]) == 0 then return {1, 0, 0} end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if n > tonumber(ARGV[1]) then
@@ -61,20 +71,32 @@ export class CallerLimiter implements CallerGate {
   }
 
   admit(token: string): Promise<number | null> | null {
+    const { redis, limit } = this.options;
+    // The default (no count, no Redis) with nobody blocked: nothing to ask, not even the hash.
+    if (redis === null && limit === 0 && this.blocks.size === 0) return null;
+    this.forgetOldestIfEnded();
     const caller = hashToken(token);
     const blocked = this.localBlock(caller);
     if (blocked !== null) return blocked;
-    return this.options.redis ? this.admitShared(caller) : Promise.resolve(this.admitLocal(caller));
+    if (redis) return this.admitShared(caller);
+    return limit === 0 ? null : Promise.resolve(this.admitLocal(caller));
   }
 
   upstreamLimited(token: string, retryAfterSeconds: number): void {
-    if (retryAfterSeconds <= 0) return;
+    const ms = Math.min(retryAfterSeconds, MAX_HONOURED_RETRY_AFTER_S) * 1000;
+    if (!(ms > 0)) return;
     const caller = hashToken(token);
-    remember(this.blocks, caller, Date.now() + retryAfterSeconds * 1000);
+    remember(this.blocks, caller, Date.now() + ms);
     const { redis } = this.options;
     if (redis) {
-      redis.redis.set(this.keys(caller)[1], '1', 'PX', retryAfterSeconds * 1000).catch(() => {});
+      redis.redis.set(this.keys(caller)[1], '1', 'PX', ms).catch(() => {});
     }
+  }
+
+  /** One ended block less per call (the oldest set; most end in that order): blocks of callers who never come back do not stay. */
+  private forgetOldestIfEnded(): void {
+    const oldest = this.blocks.entries().next();
+    if (!oldest.done && oldest.value[1] <= Date.now()) this.blocks.delete(oldest.value[0]);
   }
 
   /** Seconds until a locally known block ends, or null. */

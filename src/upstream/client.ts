@@ -19,7 +19,7 @@ import type { Admission, BreakerSettings, BreakerTransition, CallHealth } from '
 import { expandRoute } from './endpoint.js';
 import type { Endpoint, RouteParams } from './endpoint.js';
 import { UpstreamError, bodyExcerpt, mapUpstreamStatus, parseRetryAfter, transportCause } from './errors.js';
-import { RetryBudget, retryDelayMs } from './retry.js';
+import { RETRY_MIN_TRY_SHARE, RetryBudget, retryDelayMs } from './retry.js';
 import type { TryOutcome } from './retry.js';
 import { parseJsonBounded } from './json.js';
 import { ConnectionSlots, DEFAULT_QUEUE_TIMEOUT_MS, SlotWaitExpired } from './slots.js';
@@ -71,6 +71,8 @@ interface RawResponse {
 
 /** What is known of a call in progress: the answer's status, whether its request reached a socket. */
 interface CallProgress {
+  /** This try's deadline: UPSTREAM_TIMEOUT_MS, or less for a read's retry (what is left of the read's). */
+  timeoutMs: number;
   status: number | null;
   written: boolean;
   timedOut: boolean;
@@ -174,6 +176,8 @@ export class UpstreamClient {
     route: string,
     call: UpstreamCallOptions,
     body?: string,
+    /** A read's retry: performance.now() time by which this try must end (its deadline shortened to fit). */
+    endBy?: number,
   ): Promise<RawResponse> {
     const gate = this.options.callerGate;
     const waiting = gate ? gate.admit(call.token) : null;
@@ -184,7 +188,7 @@ export class UpstreamClient {
     const admission: Admission = this.breaker ? this.breaker.admit(method) : 'normal';
     if (admission === 'refused') throw this.circuitOpen();
     const started = performance.now();
-    const progress: CallProgress = { status: null, written: false, timedOut: false, failure: null };
+    const progress: CallProgress = { timeoutMs: this.options.timeoutMs, status: null, written: false, timedOut: false, failure: null };
     let health: CallHealth = 'answered';
     const callObserver = call.recorder?.upstreamCallStarted();
     const request: Dispatcher.DispatchOptions = {
@@ -203,7 +207,14 @@ export class UpstreamClient {
     // a call queued behind one that opens the circuit then sees it open.
     let releaseAfterSettle: (() => void) | null = null;
     try {
-      const release = await this.slots.acquire(this.queueBudget(call, started));
+      const release = await this.slots.acquire(endBy === undefined ? this.queueBudget(call, started) : Math.min(this.queueTimeoutMs, endBy - started));
+      if (endBy !== undefined) progress.timeoutMs = Math.min(progress.timeoutMs, endBy - performance.now());
+      // A retry whose read deadline passed while it waited for a connection: not sent.
+      if (progress.timeoutMs <= 0) {
+        release();
+        health = 'not_sent';
+        throw new SlotWaitExpired(performance.now() - started);
+      }
       // The circuit opened while this call waited for a connection: it is not sent either.
       if (admission === 'normal' && this.breaker !== null && this.breaker.state !== 'closed') {
         release();
@@ -240,25 +251,28 @@ export class UpstreamClient {
 
   /**
    * A GET, tried again after a transient failure (retry.ts) at most readRetries times, while the
-   * retry budget allows and every try can end within the read's time: the caller's answerBy, or
-   * twice the deadline from the first try. The last outcome is the answer.
+   * retry budget allows and within one read deadline: the caller's answerBy, or UPSTREAM_TIMEOUT_MS
+   * from the first try's start. A retry is made only when, after its backoff, at least
+   * RETRY_MIN_TRY_SHARE of UPSTREAM_TIMEOUT_MS is left, and its own deadline is what is left. The
+   * last outcome is the answer.
    */
   private async sendRead(path: string, route: string, call: UpstreamCallOptions): Promise<RawResponse> {
     const budget = this.retryBudget!;
     const retries = this.options.readRetries!;
-    const answerBy = call.answerBy ?? performance.now() + 2 * this.options.timeoutMs;
+    const readBy = call.answerBy ?? performance.now() + this.options.timeoutMs;
+    const minTryMs = RETRY_MIN_TRY_SHARE * this.options.timeoutMs;
     for (let retry = 0; ; retry++) {
       budget.recordCall();
       let response: RawResponse | undefined;
       let outcome: TryOutcome | null = null;
       try {
-        response = await this.send('GET', path, route, call);
+        response = await this.send('GET', path, route, call, undefined, retry === 0 ? undefined : readBy);
         if (response.status >= 500 || response.status === 429) outcome = { status: response.status, retryAfterSeconds: retryAfterOf(response) };
       } catch (error) {
         outcome = { error };
       }
       const delay = outcome && retry < retries ? retryDelayMs(outcome, retry) : null;
-      if (delay === null || performance.now() + delay + this.options.timeoutMs > answerBy || !this.takeRetry()) {
+      if (delay === null || performance.now() + delay + minTryMs > readBy || !this.takeRetry()) {
         if (outcome && 'error' in outcome) throw outcome.error;
         return response!;
       }
@@ -326,7 +340,7 @@ export class UpstreamClient {
         const passed = new DeadlinePassed();
         if (!progress.written) reject(passed);
         abort(passed);
-      }, this.options.timeoutMs);
+      }, progress.timeoutMs);
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart(started) {
           controller = started;
@@ -369,7 +383,7 @@ export class UpstreamClient {
       return new UpstreamError('timeout', `queue timeout: ${error.message}; the request was not sent`, sent);
     }
     if (progress.timedOut) {
-      return new UpstreamError('timeout', `timeout: no complete upstream answer within ${this.options.timeoutMs} ms${progress.written ? '' : ' (connect)'}`, sent);
+      return new UpstreamError('timeout', `timeout: no complete upstream answer within ${Math.round(progress.timeoutMs)} ms${progress.written ? '' : ' (connect)'}`, sent);
     }
     if (UNDICI_TIMEOUTS.some((timeout) => error instanceof timeout)) {
       return new UpstreamError('timeout', `timeout: upstream answer timed out (${transportCause(error)})`, sent);

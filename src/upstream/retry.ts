@@ -4,13 +4,18 @@
 // Never after a timeout (the read already spent its deadline) or any other answer.
 //
 // Three bounds keep retries from hitting a struggling upstream harder: full-jitter exponential
-// backoff, the read's own time (all tries end within twice UPSTREAM_TIMEOUT_MS of the first, or
-// the caller's answerBy), and a budget shared by all calls of the gateway: retries within the
+// backoff, the read's own time (all tries end within UPSTREAM_TIMEOUT_MS of the first one's start,
+// or the caller's answerBy), and a budget shared by all calls of the gateway: retries within the
 // last RETRY_BUDGET_WINDOW_MS may be at most RETRY_BUDGET_SHARE of the calls plus RETRY_BUDGET_MIN.
 
 import type { UpstreamError } from './errors.js';
 
 export const RETRY_BACKOFF_BASE_MS = 50;
+/**
+ * A retry is made only if, after its backoff, at least this share of UPSTREAM_TIMEOUT_MS is left of
+ * the read's deadline (1 s at the 10 s default): a try given less would mostly just time out.
+ */
+export const RETRY_MIN_TRY_SHARE = 0.1;
 export const RETRY_BACKOFF_CAP_MS = 1_000;
 /** The budget's window; counted in two halves, so it slides by half a window. */
 export const RETRY_BUDGET_WINDOW_MS = 10_000;
@@ -66,8 +71,11 @@ export type TryOutcome = { status: number; retryAfterSeconds: number | null } | 
 export function retryDelayMs(outcome: TryOutcome, retry: number, random: () => number = Math.random): number | null {
   if ('status' in outcome) {
     if (RETRYABLE_STATUSES.has(outcome.status)) return backoffMs(retry, random);
-    // 429: only when it says when; the wait is what it asked (the deadline check decides whether it fits).
-    if (outcome.status === 429 && outcome.retryAfterSeconds !== null) return outcome.retryAfterSeconds * 1000 + backoffMs(0, random) / 2;
+    // 429: only when it says when; the wait is what it asked (the deadline check decides whether it fits),
+    // plus a base backoff so the retry comes after the caller's block (the caller gate's, maybe in Redis) has ended.
+    if (outcome.status === 429 && outcome.retryAfterSeconds !== null) {
+      return outcome.retryAfterSeconds * 1000 + (outcome.retryAfterSeconds > 0 ? RETRY_BACKOFF_BASE_MS : 0) + backoffMs(0, random) / 2;
+    }
     return null;
   }
   const error = outcome.error as Partial<UpstreamError> | null;

@@ -135,3 +135,52 @@ describe('the POST is never retried', () => {
     }
   });
 });
+
+describe('retries stay within one read deadline (UPSTREAM_TIMEOUT_MS from the first try)', () => {
+  const MANY = 10;
+  async function timedRead(timeoutMs: number): Promise<{ elapsed: number; code: string }> {
+    const own = await startGateway({ upstreamUrl: upstream.url, env: { ...env, UPSTREAM_TIMEOUT_MS: String(timeoutMs), UPSTREAM_READ_RETRIES: String(MANY) } });
+    try {
+      const started = performance.now();
+      const res = await own.graphql({ query: '{ challenge(id: "5") { id } }' });
+      return { elapsed: performance.now() - started, code: res.body.errors?.[0]?.extensions?.code };
+    } finally {
+      await own.close();
+    }
+  }
+
+  test('a reset on every GET: the field fails within the deadline plus a small margin, with at most UPSTREAM_READ_RETRIES + 1 GETs', async () => {
+    const timeoutMs = 300;
+    upstream.respondWith({ reset: 'before-response' });
+    const { elapsed, code } = await timedRead(timeoutMs);
+    expect(code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(gets()).toBeGreaterThan(1);
+    expect(gets()).toBeLessThanOrEqual(MANY + 1);
+    expect(elapsed).toBeLessThan(timeoutMs * 1.5);
+  });
+
+  test("a 429 with Retry-After: 1 that fits the deadline: the read's own retry comes after the caller's block and is sent", async () => {
+    upstream.queue({ status: 429, headers: { 'retry-after': '1' } });
+    upstream.respondWith(ok);
+    const own = await startGateway({ upstreamUrl: upstream.url, env: { ...env, UPSTREAM_TIMEOUT_MS: '3000' } });
+    try {
+      const res = await own.graphql({ query: '{ challenge(id: "5") { id } }' });
+      expect(res.body).toEqual({ data: { challenge: { id: '5' } } });
+      expect(gets()).toBe(2);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('a retry after a late 503 gets only what is left of the deadline, not a whole one', async () => {
+    const timeoutMs = 1_000;
+    // The first GET answers 503 at 60 % of the deadline; the retry meets an upstream that does not answer.
+    upstream.queue({ status: 503, delayMs: timeoutMs * 0.6 });
+    upstream.respondWith({ delayMs: timeoutMs * 5, ...ok });
+    const { elapsed, code } = await timedRead(timeoutMs);
+    expect(code).toBe('UPSTREAM_TIMEOUT');
+    expect(gets()).toBe(2);
+    // Before: the retry had a whole deadline of its own (about 1.6 × UPSTREAM_TIMEOUT_MS in all).
+    expect(elapsed).toBeLessThan(timeoutMs * 1.3);
+  });
+});

@@ -62,7 +62,7 @@ describe.each(STORES)('$name store', (store) => {
     ['404', { status: 404 }, 'AmbassadorNotFoundError'],
     ['422', { status: 422, body: { message: 'no', errors: { points: ['bad'] } } }, 'ValidationError'],
     ['401', { status: 401 }, 'UNAUTHENTICATED'],
-    ['429', { status: 429, headers: { 'retry-after': '1' } }, 'RATE_LIMITED'],
+    ['429 without Retry-After', { status: 429 }, 'RATE_LIMITED'],
   ])('nothing is recorded after a %s: the repeat is sent, and the fixed request succeeds with the same key', async (_, response, answer) => {
     upstream.queue(response, response);
     const key = newKey();
@@ -74,6 +74,22 @@ describe.each(STORES)('$name store', (store) => {
     const fixed = await keyedAdd(gw, key);
     expect(fixed.body.data.addChallengeHistory).toMatchObject({ __typename: 'AddChallengeHistorySuccess', replayed: false });
     expect(posts(upstream)).toBe(3);
+  });
+
+  test('nothing is recorded after a 429 with Retry-After: a repeat within it is refused unsent, the key left free; after it the repeat is sent and succeeds', async () => {
+    const token = `retry-after-${store.name}-token-0123456789`;
+    upstream.queue({ status: 429, headers: { 'retry-after': '1' } });
+    const key = newKey();
+    const first = await keyedAdd(gw, key, { token });
+    expect(codedError(first)).toEqual({ code: 'RATE_LIMITED', outcomeUnknown: false, retryAfter: 1 });
+    // Within Retry-After: the gateway refuses it itself, nothing sent, nothing recorded.
+    const repeat = await keyedAdd(gw, key, { token });
+    expect(codedError(repeat)).toEqual({ code: 'RATE_LIMITED', outcomeUnknown: false, limitedBy: 'gateway', retryAfter: 1 });
+    expect(posts(upstream)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const fixed = await keyedAdd(gw, key, { token });
+    expect(fixed.body.data.addChallengeHistory).toMatchObject({ __typename: 'AddChallengeHistorySuccess', replayed: false });
+    expect(posts(upstream)).toBe(2);
   });
 
   test('nothing is recorded after a call never sent (connection refused): the key stays free', async () => {

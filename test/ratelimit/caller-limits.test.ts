@@ -13,6 +13,9 @@ import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 import { addChallengeHistory } from '../support/operations.js';
 import { redisAvailable } from '../idempotency/keyed.js';
+import { MAX_HONOURED_RETRY_AFTER_S } from '../../src/ratelimit/caller-limiter.js';
+
+type GatewayLike = Parameters<typeof addChallengeHistory>[0];
 
 const LIMIT = 5;
 const RUNAWAY = 'runaway-token-0123456789';
@@ -60,9 +63,71 @@ describe('one instance, no Redis', () => {
 
 describe('off (the default)', () => {
   const { upstream, gw } = useGatewayOn(startScriptableUpstream);
+  beforeEach(() => upstream.reset());
   test('no limit: every call is sent', async () => {
     await Promise.all(Array.from({ length: 30 }, () => addChallengeHistory(gw, '7', { token: RUNAWAY })));
     expect(postsBy(upstream, RUNAWAY)).toBe(30);
+  });
+
+  test("the upstream's 429 is still honoured: refused unsent until Retry-After, another caller served, then served again", async () => {
+    await expectRetryAfterHonoured(upstream, gw, gw, 'default-limited-token-0123');
+    const metrics = await (await fetch(new URL('/metrics', gw.url))).text();
+    expect(metrics).toMatch(/^gateway_caller_rate_limited_total\{reason="upstream_429"\} 1$/m);
+  });
+
+  test('a Retry-After of a day blocks the caller for at most MAX_HONOURED_RETRY_AFTER_S', async () => {
+    const limited = 'day-limited-token-0123456';
+    upstream.queue({ status: 429, headers: { 'retry-after': '86400' } });
+    expect((await addChallengeHistory(gw, '7', { token: limited })).body.errors[0].extensions.retryAfter).toBe(86_400);
+    const refused = await addChallengeHistory(gw, '7', { token: limited });
+    expect(refused.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limitedBy: 'gateway' });
+    expect(refused.body.errors[0].extensions.retryAfter).toBeLessThanOrEqual(MAX_HONOURED_RETRY_AFTER_S);
+    expect(postsBy(upstream, limited)).toBe(1);
+  });
+});
+
+/**
+ * `limited` is answered 429 with Retry-After: 2 once (through `first`): its next call (through
+ * `second`) is refused unsent, another caller's goes through, and after 2 s it is served.
+ */
+async function expectRetryAfterHonoured(upstream: ScriptableUpstream, first: GatewayLike, second: GatewayLike, limited: string): Promise<void> {
+  upstream.queue({ status: 429, headers: { 'retry-after': '2' } });
+  const answered = await addChallengeHistory(first, '7', { token: limited });
+  expect(answered.body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', outcomeUnknown: false, retryAfter: 2 });
+  const sent = upstream.requests.length;
+  const refused = await addChallengeHistory(second, '7', { token: limited });
+  expect(refused.body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', outcomeUnknown: false, limitedBy: 'gateway', retryAfter: expect.any(Number) });
+  expect(refused.body.errors[0].extensions.retryAfter).toBeGreaterThanOrEqual(1);
+  expect(refused.body.errors[0].extensions.retryAfter).toBeLessThanOrEqual(2);
+  expect(upstream.requests.length).toBe(sent); // nothing sent
+  const calm = await addChallengeHistory(second, '7', { token: CALM });
+  expect(calm.body.data.addChallengeHistory.__typename).toBe('AddChallengeHistorySuccess');
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  const later = await addChallengeHistory(second, '7', { token: limited });
+  expect(later.body.data.addChallengeHistory.__typename).toBe('AddChallengeHistorySuccess');
+  expect(postsBy(upstream, limited)).toBe(2);
+}
+
+describe.skipIf(!redisAvailable)("two gateway processes on one redis-server, CALLER_RATE_LIMIT off: the upstream's 429 is shared", () => {
+  let redis: TestRedis;
+  let upstream: ScriptableUpstream;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
+  beforeAll(async () => {
+    redis = await startRedis();
+    upstream = await startScriptableUpstream();
+    const env = { UPSTREAM_URL: upstream.url.href, REDIS_URL: redis.url };
+    [a, b] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await upstream?.close();
+    await redis?.stop();
+  });
+
+  test('a caller answered 429 through one is refused unsent by the other until Retry-After, then served', async () => {
+    upstream.reset();
+    await expectRetryAfterHonoured(upstream, a, b, 'shared-default-limited-01');
   });
 });
 

@@ -347,9 +347,10 @@ describe('everything else is a coded GraphQL error on the field', () => {
     ['a 204 with no body', { status: 204 }, { code: 'BAD_UPSTREAM_RESPONSE', outcomeUnknown: true }],
   ];
 
-  test.each(cases)('%s', async (_label, response, extensions) => {
+  test.each(cases)('%s', async (label, response, extensions) => {
     upstream.respondWith(response);
-    const res = await add({ ambassadorId: '7', input: VALID_INPUT });
+    // Each case its own caller: one answered 429 with Retry-After is refused locally until then.
+    const res = await add({ ambassadorId: '7', input: VALID_INPUT }, { token: `field-error-case-${label.replace(/\W+/g, '-')}-0123456789` });
     expect(res.status).toBe(200);
     expect(res.body.data).toBeNull(); // the field is non-null: its error nulls data
     expect(res.body.errors).toHaveLength(1);
@@ -377,7 +378,7 @@ describe('everything else is a coded GraphQL error on the field', () => {
 
   test('Retry-After as an HTTP date becomes whole seconds', async () => {
     upstream.respondWith({ status: 429, headers: { 'retry-after': new Date(Date.now() + 120_000).toUTCString() } });
-    const res = await add({ ambassadorId: '7', input: VALID_INPUT });
+    const res = await add({ ambassadorId: '7', input: VALID_INPUT }, { token: 'http-date-retry-after-token-0123456789' });
     expect(res.body.errors[0].extensions.retryAfter).toBeGreaterThanOrEqual(118);
     expect(res.body.errors[0].extensions.retryAfter).toBeLessThanOrEqual(120);
   });

@@ -85,9 +85,10 @@ test.each<[string, ScriptedResponse, string]>([
   ['502', { status: 502 }, 'UPSTREAM_UNAVAILABLE'],
   ['a 200 with HTML', { status: 200, body: '<html></html>' }, 'BAD_UPSTREAM_RESPONSE'],
   ['a 301', { status: 301, headers: { location: '/elsewhere' } }, 'BAD_UPSTREAM_RESPONSE'],
-])('%s maps to %s (a read has no outcome to be unknown)', async (_label, response, code) => {
+])('%s maps to %s (a read has no outcome to be unknown)', async (label, response, code) => {
   upstream.respondWith(response);
-  const res = await gw.graphql({ query: '{ challenge(id: "5") { id } }' });
+  // Each case its own caller: one answered 429 with Retry-After is refused locally until then.
+  const res = await gw.graphql({ query: '{ challenge(id: "5") { id } }' }, { token: `read-case-${label.replace(/\W+/g, '-')}-0123456789` });
   expect(res.body.data).toEqual({ challenge: null });
   expect(res.body.errors[0].extensions.code).toBe(code);
   expect(res.body.errors[0].extensions).not.toHaveProperty('outcomeUnknown');

@@ -15,8 +15,9 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs({ error: reset }, 3, () => 0)).toBe(0);
   });
 
-  test('a 429 only with a Retry-After, waiting what it asked', () => {
-    expect(retryDelayMs({ status: 429, retryAfterSeconds: 2 }, 0, () => 0)).toBe(2000);
+  test('a 429 only with a Retry-After, waiting what it asked (and a base backoff more, so the caller gate\'s block has ended)', () => {
+    expect(retryDelayMs({ status: 429, retryAfterSeconds: 2 }, 0, () => 0)).toBe(2000 + RETRY_BACKOFF_BASE_MS);
+    expect(retryDelayMs({ status: 429, retryAfterSeconds: 0 }, 0, () => 0)).toBe(0);
     expect(retryDelayMs({ status: 429, retryAfterSeconds: null }, 0)).toBeNull();
   });
 
