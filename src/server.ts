@@ -296,6 +296,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       // Calls still waiting after the drain have no client left to answer.
       await (drained ? upstream.close() : upstream.destroy());
       await tracing?.shutdown();
+      callerGate.close();
       await shared.close();
     },
   };

@@ -4,9 +4,12 @@
 // call reads the caller's block and counts the call, on keys with the caller's hash as their hash
 // tag (one slot). Without Redis they are per instance, in bounded maps.
 //
-// The 429 block is always on; the count only with CALLER_RATE_LIMIT > 0. Without Redis and with no
-// caller blocked, a call costs one map-size check (no hash). With Redis, one script per call
-// (the block is shared by every instance, so each must ask).
+// The 429 block is always on; the count only with CALLER_RATE_LIMIT > 0. With no caller blocked
+// and no count, a call costs one map-size check (no hash), with Redis too: a block is published to
+// every instance (Redis pub/sub, one channel) and kept in each one's map, so no call asks Redis.
+// A block an instance misses (it started later, or was disconnected) costs one call the upstream
+// answers 429 again, which blocks it there: nothing is sent that the upstream would process.
+// With a count, one script per call counts it and reads the shared block.
 //
 // A Retry-After is honoured for at most MAX_HONOURED_RETRY_AFTER_S: a buggy or hostile upstream
 // header ("86400") must not lock a caller out for a day. Once it ends, the caller's next call
@@ -65,21 +68,30 @@ export class CallerLimiter implements CallerGate {
   /** Without Redis: token hash -> [window start, calls in it]. */
   private readonly counts = new Map<string, [number, number]>();
   private storeDown = false;
+  /** With Redis: the connection that hears other instances' blocks (subscribed once ready, again after each reconnect). */
+  private readonly subscriber: { disconnect(): void } | null = null;
 
   constructor(private readonly options: CallerLimiterOptions) {
-    options.redis?.redis.defineCommand('gatewayCallerAdmit', { lua: ADMIT, numberOfKeys: 2 });
+    const { redis } = options;
+    if (!redis) return;
+    redis.redis.defineCommand('gatewayCallerAdmit', { lua: ADMIT, numberOfKeys: 2 });
+    const subscriber = redis.redis.duplicate();
+    subscriber.on('error', () => {}); // the main connection logs Redis outages
+    subscriber.on('ready', () => void subscriber.subscribe(this.channel).catch(() => {}));
+    subscriber.on('message', (_channel: string, message: string) => this.heard(message));
+    this.subscriber = subscriber;
   }
 
   admit(token: string): Promise<number | null> | null {
     const { redis, limit } = this.options;
-    // The default (no count, no Redis) with nobody blocked: nothing to ask, not even the hash.
-    if (redis === null && limit === 0 && this.blocks.size === 0) return null;
+    // No count and nobody blocked (the default): nothing to ask, not even the hash.
+    if (limit === 0 && this.blocks.size === 0) return null;
     this.forgetOldestIfEnded();
     const caller = hashToken(token);
     const blocked = this.localBlock(caller);
     if (blocked !== null) return blocked;
-    if (redis) return this.admitShared(caller);
-    return limit === 0 ? null : Promise.resolve(this.admitLocal(caller));
+    if (limit === 0) return null;
+    return redis ? this.admitShared(caller) : Promise.resolve(this.admitLocal(caller));
   }
 
   upstreamLimited(token: string, retryAfterSeconds: number): void {
@@ -89,8 +101,26 @@ export class CallerLimiter implements CallerGate {
     remember(this.blocks, caller, Date.now() + ms);
     const { redis } = this.options;
     if (redis) {
+      // The key for the counting script; the message for every instance's map.
       redis.redis.set(this.keys(caller)[1], '1', 'PX', ms).catch(() => {});
+      redis.redis.publish(this.channel, `${caller} ${ms}`).catch(() => {});
     }
+  }
+
+  close(): void {
+    this.subscriber?.disconnect();
+  }
+
+  /** Another instance's block ("<token hash> <ms>"): kept until then, at most MAX_HONOURED_RETRY_AFTER_S. */
+  private heard(message: string): void {
+    const [caller, ms] = message.split(' ');
+    const wait = Number(ms);
+    if (caller === undefined || !/^[0-9a-f]{64}$/.test(caller) || !(wait > 0)) return;
+    remember(this.blocks, caller, Date.now() + Math.min(wait, MAX_HONOURED_RETRY_AFTER_S * 1000));
+  }
+
+  private get channel(): string {
+    return `${this.options.keyPrefix}caller-blocks`;
   }
 
   /** One ended block less per call (the oldest set; most end in that order): blocks of callers who never come back do not stay. */
