@@ -115,6 +115,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const tracing = Tracing.fromConfig(config);
   const lifecycle = new Lifecycle();
   const shared = createSharedState(config, { logger, onStoreUnavailable: () => metrics.idempotencyStoreUnavailable.inc() });
+  if (shared.redis) metrics.observeRedisUnavailable(shared.redis.unavailableSeconds);
 
   // One context factory for Yoga and the fast lane.
   const contextOf = (authorization: string | null, telemetry: RequestTelemetry): GatewayContext =>

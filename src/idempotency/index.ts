@@ -1,5 +1,6 @@
-// Chooses the store from the configuration: Redis when REDIS_URL is set (shared by every
-// instance, APQ documents included), else in memory. One place creates and closes it.
+// Chooses the store from the configuration: Redis when REDIS_URL, REDIS_SENTINELS or
+// REDIS_CLUSTER_NODES is set (shared by every instance, APQ documents included), else in memory.
+// One place creates and closes it.
 
 import type { GatewayConfig } from '../config.js';
 import type { Logger } from '../logging.js';
@@ -20,7 +21,7 @@ const MARK_MARGIN_MS = 1000;
 
 export interface SharedState {
   idempotency: Idempotency;
-  /** The Redis connection when REDIS_URL is set (the APQ store uses it too). */
+  /** The Redis connection when a Redis topology is configured (the APQ store uses it too). */
   redis: RedisConnection | null;
   close(): Promise<void>;
 }
@@ -30,7 +31,7 @@ export function createSharedState(
   { logger, onStoreUnavailable }: { logger: Logger; onStoreUnavailable(): void },
 ): SharedState {
   const settings = config.idempotency;
-  const redis = settings.redisUrl ? connectRedis(settings.redisUrl, settings.redisTimeoutMs, logger) : null;
+  const redis = settings.redis ? connectRedis(settings.redis, settings.redisTimeoutMs, logger) : null;
   const store = redis
     ? new RedisIdempotencyStore(redis, settings.redisKeyPrefix)
     : new MemoryIdempotencyStore({ maxKeys: settings.maxKeys, maxBytes: settings.maxBytes });

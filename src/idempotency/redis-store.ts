@@ -3,6 +3,7 @@
 // and the in-flight mark (lives the upstream deadline plus a margin). Claiming and settling are
 // Lua scripts, so two instances racing on one key cannot both claim it.
 
+import { hashToken } from './keys.js';
 import type { RedisConnection } from './redis-client.js';
 import { IdempotencyStoreUnavailable, keyState } from './store.js';
 import type { Claim, ClaimOptions, IdempotencyStore, KeyState, RecordedOutcome, StoredRecord } from './store.js';
@@ -72,8 +73,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async close(): Promise<void> {}
 
+  // One hash tag for every key a script touches, so a Cluster keeps them in one slot. The tag is a
+  // hash of the key: a client's key may itself contain braces, which would change the tag.
   private keys(key: string): [record: string, mark: string] {
-    return [`${this.prefix}idempotency:${key}`, `${this.prefix}idempotency-mark:${key}`];
+    const tag = hashToken(key).slice(0, 16);
+    return [`${this.prefix}idempotency:{${tag}}${key}`, `${this.prefix}idempotency-mark:{${tag}}${key}`];
   }
 
   private async found(command: () => Promise<Found>): Promise<KeyState> {

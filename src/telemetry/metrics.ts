@@ -41,6 +41,19 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** How long the Redis connection was down since it first came up (keyed awards refused meanwhile); read at each scrape. */
+  observeRedisUnavailable(read: () => number): void {
+    new Counter({
+      name: 'gateway_redis_unavailable_seconds_total',
+      help: 'Seconds without a ready connection to the Redis master(s) the gateway writes to, since the first connection: keyed awards were refused (IDEMPOTENCY_STORE_UNAVAILABLE) meanwhile, e.g. during a failover.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
