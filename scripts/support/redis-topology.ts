@@ -169,6 +169,19 @@ export async function startRedisCluster({ masters = 3, replicasPerMaster = 0 } =
   };
 }
 
+/** The Cluster slot of a key as Redis computes it: CRC16 (XMODEM) of its hash tag (the first non-empty {...}) or of the whole key, mod 16384. */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  const close = open === -1 ? -1 : key.indexOf('}', open + 1);
+  const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
+  let crc = 0;
+  for (const byte of Buffer.from(hashed)) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
 /** Whether a CLUSTER NODES line lists the slot among its ranges ("0-5460 5461 ..."). */
 function ownsSlot(line: string, slot: number): boolean {
   return line
