@@ -223,7 +223,7 @@ export async function startRedisSentinel({ replicas = 2, sentinels = 3, name = '
   const watchers: RedisNode[] = [];
   const stop = async () => {
     await Promise.all([...watchers, ...servers].map((node) => node.kill()));
-    rmSync(root, { recursive: true, force: true });
+    if (process.env.KEEP_REDIS_DIRS) console.log('kept', root); else rmSync(root, { recursive: true, force: true });
   };
   try {
     servers.push(await startNode(root, 'server-0', (port, dir) => serverArgs(port, dir)));
@@ -244,6 +244,7 @@ export async function startRedisSentinel({ replicas = 2, sentinels = 3, name = '
           `sentinel down-after-milliseconds ${name} 1000`,
           `sentinel failover-timeout ${name} 3000`,
           `sentinel parallel-syncs ${name} 1`,
+          `logfile ${join(root, `sentinel-${i}.log`)}`,
           '',
         ].join('\n'),
       );

@@ -5,7 +5,7 @@
 
 import type { RedisTopology } from '../config.js';
 import type { Logger } from '../logging.js';
-import { createRedisClient } from './redis-topology.js';
+import { closeRedisClient, createRedisClient } from './redis-topology.js';
 import type { RedisClient } from './redis-topology.js';
 
 export { eachMaster } from './redis-topology.js';
@@ -63,7 +63,7 @@ export function connectRedis(target: URL | RedisTopology, timeoutMs: number, log
     firstConnection,
     unavailableSeconds: () => (downMs + (downSince === null ? 0 : performance.now() - downSince)) / 1000,
     close: async () => {
-      redis.disconnect();
+      closeRedisClient(redis);
     },
   };
 }

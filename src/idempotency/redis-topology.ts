@@ -1,7 +1,7 @@
 // The ioredis client for each topology the shared store may live in. One server: a plain client.
-// Sentinel: ioredis asks the sentinels for the master, verifies its role on every connection, and
-// follows a promotion (the failover detector hears +switch-master); a demoted master's READONLY
-// makes it reconnect, and the command that met it fails (refused, never taken for a claim). Cluster:
+// Sentinel: ioredis asks the sentinels for the master on every (re)connection and verifies its
+// role, and reconnects when the sentinels announce a promotion (+switch-master) or the master
+// answers READONLY (the command that met it fails: refused, never taken for a claim). Cluster:
 // ioredis' own Cluster client, which follows MOVED and ASK and refreshes its slot map. Every
 // topology keeps the same bounds: no offline queue, no command retried, each one timed out.
 
@@ -34,8 +34,8 @@ export function createRedisClient(topology: RedisTopology, timeoutMs: number): R
   switch (topology.kind) {
     case 'single':
       return new RedisClass(topology.url.href, { ...bounded, enableOfflineQueue: false });
-    case 'sentinel':
-      return new RedisClass({
+    case 'sentinel': {
+      const sentinel = new RedisClass({
         ...bounded,
         enableOfflineQueue: false,
         sentinels: topology.sentinels,
@@ -45,9 +45,14 @@ export function createRedisClient(topology: RedisTopology, timeoutMs: number): R
         ...(topology.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
         sentinelRetryStrategy: reconnectDelayMs,
         sentinelCommandTimeout: timeoutMs,
+        // Hears +switch-master and reconnects at once: a demoted master that is still up would
+        // otherwise take writes until the sentinels convert it (seconds), and those writes are lost.
         failoverDetector: true,
         reconnectOnError: reconnectOnReadOnly,
       });
+      reviveWhenEnded(sentinel);
+      return sentinel;
+    }
     case 'cluster': {
       const options: ClusterOptions = {
         enableOfflineQueue: false,
@@ -64,6 +69,29 @@ export function createRedisClient(topology: RedisTopology, timeoutMs: number): R
       return new ClusterClass(topology.nodes, options);
     }
   }
+}
+
+const closing = new WeakSet<RedisClient>();
+
+/** Disconnects for good (a client revived on end stays down). */
+export function closeRedisClient(client: RedisClient): void {
+  closing.add(client);
+  client.disconnect();
+}
+
+/**
+ * ioredis ends a client for good when a connect is interrupted: the failover detector's disconnect
+ * on +switch-master, arriving while the client is reconnecting to the killed master, does it
+ * (found by test/idempotency/failover-load.test.ts: keyed awards refused until a restart). Start it
+ * again, unless it was closed on purpose.
+ */
+function reviveWhenEnded(client: Redis): void {
+  client.on('end', () => {
+    if (closing.has(client)) return;
+    setTimeout(() => {
+      if (!closing.has(client) && client.status === 'end') client.connect().catch(() => {});
+    }, reconnectDelayMs(1)).unref();
+  });
 }
 
 /**
