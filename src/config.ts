@@ -232,11 +232,12 @@ class EnvReader {
    * REDIS_PASSWORD and REDIS_TLS go with the last two (a URL carries its own). Any other combination
    * is one problem line; the password never appears in one.
    */
-  redisTopology(): RedisTopology | null {
-    const [sentinels, name, nodes] = [this.raw('REDIS_SENTINELS'), this.raw('REDIS_SENTINEL_NAME'), this.raw('REDIS_CLUSTER_NODES')];
-    const password = this.raw('REDIS_PASSWORD') === undefined ? null : this.env.REDIS_PASSWORD!;
-    const tlsSet = this.raw('REDIS_TLS') !== undefined;
-    const chosen = [this.raw('REDIS_URL') && 'REDIS_URL', sentinels && 'REDIS_SENTINELS', nodes && 'REDIS_CLUSTER_NODES'].filter(Boolean);
+  redisTopology(set: { url?: string; sentinels?: string; name?: string; nodes?: string; password?: string; tls?: string }): RedisTopology | null {
+    const { sentinels, name, nodes } = set;
+    // Untrimmed: a password is used exactly as given.
+    const password = set.password === undefined ? null : this.env.REDIS_PASSWORD!;
+    const tlsSet = set.tls !== undefined;
+    const chosen = [set.url && 'REDIS_URL', sentinels && 'REDIS_SENTINELS', nodes && 'REDIS_CLUSTER_NODES'].filter(Boolean);
     const combination =
       chosen.length > 1
         ? `set only one of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, not ${chosen.join(' and ')}`
@@ -317,7 +318,14 @@ class EnvReader {
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', NODE_ENVS, 'development');
-  const redis = read.redisTopology();
+  const redis = read.redisTopology({
+    url: read.raw('REDIS_URL'),
+    sentinels: read.raw('REDIS_SENTINELS'),
+    name: read.raw('REDIS_SENTINEL_NAME'),
+    nodes: read.raw('REDIS_CLUSTER_NODES'),
+    password: read.raw('REDIS_PASSWORD'),
+    tls: read.raw('REDIS_TLS'),
+  });
   const settings: Omit<GatewayConfig, 'upstreamBudget'> = {
     nodeEnv,
     upstreamUrl: read.httpUrl('UPSTREAM_URL'),

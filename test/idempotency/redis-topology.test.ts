@@ -1,7 +1,7 @@
 // The Redis client of each topology (src/idempotency/redis-topology.ts), against real processes:
 // eachMaster reaches exactly the masters the gateway writes to, and a Sentinel client that ioredis
 // ended on its own (as its failover detector does when +switch-master interrupts a reconnect) is
-// started again, while one closed on purpose stays closed.
+// started again, while one closed on purpose stays closed; a wrong REDIS_PASSWORD is never logged.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -10,9 +10,10 @@ import { connectRedis, eachMaster } from '../../src/idempotency/redis-client.js'
 import type { RedisConnection } from '../../src/idempotency/redis-client.js';
 import { startRedis } from '../support/redis.js';
 import type { TestRedis } from '../support/redis.js';
-import { startRedisCluster, startRedisSentinel } from '../support/redis-topology.js';
+import { redisCommand, startRedisCluster, startRedisSentinel } from '../support/redis-topology.js';
 import type { TestRedisCluster, TestRedisSentinel } from '../support/redis-topology.js';
-import { redisAvailable } from './keyed.js';
+import { startScriptableUpstream } from '../support/scriptable-upstream.js';
+import { codedError, keyedAdd, newKey, redisAvailable, startKeyedGateway } from './keyed.js';
 
 const logger = createLogger({ level: 'error', write: () => {} });
 const connect = (env: Record<string, string>) => connectRedis(loadConfig(env).idempotency.redis!, 300, logger);
@@ -56,5 +57,29 @@ describe.skipIf(!redisAvailable)('Redis topologies', () => {
     await connection.close();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(connection.redis.status).toBe('end');
+  });
+
+  test('a wrong REDIS_PASSWORD on a Cluster: keyed awards refused, the failure logged, the password in no log line and no answer', async () => {
+    const password = 'pw-never-logged-7c1e';
+    const upstream = await startScriptableUpstream();
+    try {
+      // Last in the file: the Cluster's masters now ask for another password.
+      for (const master of cluster.masters) await redisCommand(master.port, 'CONFIG', 'SET', 'requirepass', 'the-right-one');
+      {
+        const gw = await startKeyedGateway(upstream.url, { ...cluster.env(), REDIS_PASSWORD: password, REDIS_TIMEOUT_MS: '300', LOG_LEVEL: 'debug' });
+        try {
+          const refused = await keyedAdd(gw, newKey());
+          expect(codedError(refused)).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE' });
+          expect(JSON.stringify(refused.body)).not.toContain(password);
+          expect(gw.logs.join('\n')).toMatch(/redis unreachable|idempotency store unavailable/);
+          expect(gw.logs.join('\n')).not.toContain(password);
+        } finally {
+          await gw.close();
+        }
+      }
+      expect(upstream.requests).toHaveLength(0);
+    } finally {
+      await upstream.close();
+    }
   });
 });
