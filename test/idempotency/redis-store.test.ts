@@ -25,15 +25,17 @@ describe.skipIf(!redisAvailable)('Redis store', () => {
       const key = newKey();
       const pending = keyedAdd(fx.gw, key);
       await eventually(() => seenAtUpstream.length === 1);
+      // Both under one hash tag, the key's hash (so a Cluster keeps them in one slot).
       const prefix = fx.gw.config.idempotency.redisKeyPrefix;
-      expect(seenAtUpstream[0]!.sort()).toEqual([`${prefix}idempotency-mark:${key}`, `${prefix}idempotency:${key}`]);
+      const tag = `{${createHash('sha256').update(key).digest('hex').slice(0, 16)}}`;
+      expect(seenAtUpstream[0]!.sort()).toEqual([`${prefix}idempotency-mark:${tag}${key}`, `${prefix}idempotency:${tag}${key}`]);
       answer.open();
       await pending;
-      const stored = (await client.get(`${prefix}idempotency:${key}`))!;
+      const stored = (await client.get(`${prefix}idempotency:${tag}${key}`))!;
       expect(stored).not.toContain(TEST_TOKEN);
       expect(JSON.parse(stored).tokenHash).toBe(createHash('sha256').update(TEST_TOKEN).digest('hex'));
-      expect(await client.exists(`${prefix}idempotency-mark:${key}`)).toBe(0);
-      expect(await client.pttl(`${prefix}idempotency:${key}`)).toBeGreaterThan(86_000_000);
+      expect(await client.exists(`${prefix}idempotency-mark:${tag}${key}`)).toBe(0);
+      expect(await client.pttl(`${prefix}idempotency:${tag}${key}`)).toBeGreaterThan(86_000_000);
     } finally {
       client.disconnect();
     }
