@@ -2,7 +2,8 @@
 // each) and a Sentinel group (a master, replicas, three sentinels), each on free loopback ports,
 // configured as production should be (noeviction, AOF on), with the moves an operator's bad day
 // makes: a slot migrated mid-run, a master killed with SIGKILL and its replica promoted. Every
-// process and temporary directory goes at stop() (or when the test process exits).
+// process and temporary directory goes at stop() (or when the test process exits);
+// KEEP_REDIS_DIRS=1 keeps a Sentinel group's directory (the sentinels' logs) for a post-mortem.
 
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
