@@ -77,11 +77,12 @@ export async function runKeyedLoadTest(): Promise<void> {
   let keys = 0;
   let replayMismatches = 0;
 
-  // When keyed awards were refused for want of a store, and when each was served (by when it was sent).
+  // When keyed awards were refused for want of a store, and when each was served (by when it was sent), per instance.
   const refusedAt: number[] = [];
-  const servedSentAt: number[] = [];
+  const servedSentAt: number[][] = pools.map(() => []);
   async function send(key: string, message: string): Promise<Answer> {
-    const { pool, path } = pools[Math.floor(Math.random() * pools.length)]!;
+    const instance = Math.floor(Math.random() * pools.length);
+    const { pool, path } = pools[instance]!;
     count('attempts');
     const sentAt = Date.now();
     try {
@@ -93,7 +94,7 @@ export async function runKeyedLoadTest(): Promise<void> {
       });
       const answer = classify(await res.body.text());
       if (answer.kind === 'retryable' && answer.code === 'IDEMPOTENCY_STORE_UNAVAILABLE') refusedAt.push(Date.now());
-      if (answer.kind === 'success') servedSentAt.push(sentAt);
+      if (answer.kind === 'success') servedSentAt[instance]!.push(sentAt);
       return answer;
     } catch (error) {
       return { kind: 'unexpected', text: `transport ${(error as Error).message}` };
@@ -166,10 +167,12 @@ export async function runKeyedLoadTest(): Promise<void> {
   for (const [i, event] of events.entries()) {
     const until = events[i + 1]?.at ?? Infinity;
     const refusals = refusedAt.filter((t) => t >= event.at && t < until);
-    const servedAfter = servedSentAt.filter((t) => t >= event.at && t < until).sort((a, b) => a - b)[0];
+    // The instance that came back last: the first award it served that was sent after the move.
+    const firsts = servedSentAt.map((sent) => sent.filter((t) => t >= event.at && t < until).sort((a, b) => a - b)[0]);
+    const servedAfter = firsts.includes(undefined) ? undefined : Math.max(...(firsts as number[]));
     const refusedFor = refusals.length > 0 ? `${((refusals.at(-1)! - refusals[0]!) / 1000).toFixed(1)} s` : '0 s';
     const recovery = servedAfter === undefined ? 'never' : `${((servedAfter - event.doneAt) / 1000).toFixed(1)} s`;
-    const served = event.failover ? `; first keyed award sent after the kill served ${recovery} after the promotion was announced` : '';
+    const served = event.failover ? `; every instance served a keyed award sent after the kill ${recovery} after the promotion was announced` : '';
     console.log(`  ${event.what} in ${((event.doneAt - event.at) / 1000).toFixed(1)} s: ${refusals.length} keyed awards refused over ${refusedFor}${served}`);
     if (event.failover && (servedAfter === undefined || servedAfter - event.doneAt > 10_000)) slowRecoveries.push(event.what);
   }
