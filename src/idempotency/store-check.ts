@@ -6,7 +6,7 @@
 // long as an award claimed before the loss may still be in flight.
 
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-topology.js';
 import type { Logger } from '../logging.js';
 import { StartupError } from '../startup.js';
 import type { RedisConnection } from './redis-client.js';
@@ -49,7 +49,7 @@ export function storeProblems(info: string, minReplicas: number): string[] {
 }
 
 export class RedisStoreCheck {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   /** The epoch this gateway last saw; null until read. */
   private epoch: string | null = null;
   /** Until when keyed awards are refused after a loss (ms since the epoch). */
