@@ -5,6 +5,8 @@
 // racing on one key cannot both claim it.
 // Beside every claim the gateway reads its epoch key (a loss of the store's data is seen before
 // an award is sent on an empty store) and, with REDIS_MIN_REPLICAS, WAITs for the replicas.
+// On a Cluster the pipeline goes to the master serving the key's slot: the epoch key read is that
+// master's own (store-check.ts), and WAIT, keyless, goes with the pipeline to that master.
 
 import { createHash } from 'node:crypto';
 import type { RedisConnection } from './redis-client.js';
@@ -97,12 +99,15 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly pending = new Map<string, PendingWrite>();
   private readonly retryTimer: NodeJS.Timeout;
   private readonly onReady = () => void this.writePending();
+  /** A Cluster was never a working store before the hash tags: there are no untagged records to read. */
+  private readonly cluster: boolean;
 
   constructor(
     private readonly connection: RedisConnection,
     private readonly options: RedisStoreOptions,
   ) {
     const { redis } = connection;
+    this.cluster = redis.isCluster;
     redis.defineCommand('idempotencyClaim', { lua: CLAIM, numberOfKeys: 4 });
     redis.defineCommand('idempotencyRead', { lua: READ, numberOfKeys: 4, readOnly: true });
     redis.defineCommand('idempotencySettle', { lua: SETTLE, numberOfKeys: 2 });
@@ -123,15 +128,19 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const { minReplicas, timeoutMs, check } = this.options;
     // One write, one round trip: the claim, the epoch read after it, the replicas' acknowledgement of it.
     const pipeline = redis.pipeline() as unknown as ClaimPipeline;
-    pipeline.idempotencyClaim(...keys, startedRecord(claim), recordMs, markMs).get(check.epochKey);
+    pipeline.idempotencyClaim(...keys, startedRecord(claim), recordMs, markMs);
+    const epochKey = check.epochKeyFor(keys[0]);
+    if (epochKey !== null) pipeline.get(epochKey);
     if (minReplicas > 0) pipeline.wait(minReplicas, timeoutMs);
     const replies = (await pipeline.exec().catch((error: Error) => [[error, null]] as const)) ?? [];
     const [claimError, found] = replies[0] ?? [new Error('no reply to the claim'), null];
     if (claimError) return this.claimFailed(key, claim, claimError);
-    const [epochError, epoch] = replies[1] ?? [new Error('no reply'), null];
-    if (!epochError) check.observeEpoch(epoch as string | null);
+    if (epochKey !== null) {
+      const [epochError, epoch] = replies[1] ?? [new Error('no reply'), null];
+      if (!epochError) check.observeEpoch(epochKey, epoch as string | null);
+    }
     if (found !== null) return stateOf(found as Found);
-    const [waitError, acked] = replies[2] ?? [null, 0];
+    const [waitError, acked] = replies[epochKey === null ? 1 : 2] ?? [null, 0];
     const replicas = waitError ? 0 : (acked as number);
     const refusal =
       check.refusal() ??
@@ -243,6 +252,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const { prefix } = this.options;
     // One hash tag per key: a digest, since a client's key may itself hold braces.
     const tag = `${prefix}idempotency:{${createHash('sha256').update(key).digest('base64url')}}`;
+    // On a Cluster the legacy names would be another slot (CROSSSLOT): the tagged ones stand in for them.
+    if (this.cluster) return [tag, `${tag}:mark`, tag, `${tag}:mark`];
     return [tag, `${tag}:mark`, `${prefix}idempotency:${key}`, `${prefix}idempotency-mark:${key}`];
   }
 
