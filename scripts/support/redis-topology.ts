@@ -123,6 +123,15 @@ export async function startRedisCluster({ masters = 3, replicasPerMaster = 0 } =
         await sleep(50);
       }
     }
+    // Every replica in sync with its master: until then a WAIT (REDIS_MIN_REPLICAS) has no one to answer it.
+    for (const node of nodes) {
+      for (;;) {
+        const replication = await redisCommand(node.port, 'INFO', 'replication');
+        if (replication.includes('role:master') || replication.includes('master_link_status:up')) break;
+        if (Date.now() > deadline) throw new Error(`replica ${node.address} is not in sync`);
+        await sleep(50);
+      }
+    }
   } catch (error) {
     await stop();
     throw error;

@@ -99,10 +99,11 @@ export class RedisStoreCheck {
   epochKeyFor(key: string): string | null {
     if (!this.redis.isCluster) return this.options.epochKey;
     const master = (this.redis as Cluster).slots[keySlot(key)]?.[0];
-    return master === undefined ? null : this.clusterEpochKey(master);
+    return master === undefined ? null : this.epochKeyOf(master);
   }
 
-  private clusterEpochKey(master: string): string | null {
+  /** A Cluster master's epoch key (`host:port` as ioredis names it), in a slot that master serves. */
+  epochKeyOf(master: string): string | null {
     const slots = (this.redis as Cluster).slots;
     const known = this.clusterEpochKeys.get(master);
     if (known && slots[known.slot]?.[0] === master) return known.key;
@@ -243,7 +244,7 @@ export class RedisStoreCheck {
     let keys: string[];
     if (this.redis.isCluster) {
       const masters = new Set((this.redis as Cluster).slots.map((nodes) => nodes?.[0]).filter((m): m is string => m !== undefined));
-      keys = [...masters].map((master) => this.clusterEpochKey(master)).filter((k): k is string => k !== null);
+      keys = [...masters].map((master) => this.epochKeyOf(master)).filter((k): k is string => k !== null);
       // A master gone, or its slots moved: its epoch key is no longer this gateway's to watch.
       for (const [master] of this.clusterEpochKeys) if (!masters.has(master)) this.clusterEpochKeys.delete(master);
       for (const key of this.epochs.keys()) if (!keys.includes(key)) this.epochs.delete(key);

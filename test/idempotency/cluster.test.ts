@@ -4,7 +4,9 @@
 // never a second POST. The Cluster and the gateways start once for the file.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { hashToken } from '../../src/idempotency/keys.js';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import type { GatewayProcess } from '../support/gateway-process.js';
 import { eventually, gate } from '../support/operations.js';
@@ -14,8 +16,12 @@ import { challengeHistoryBody, startScriptableUpstream } from '../support/script
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 import { codedError, keyedAdd, newKey, redisAvailable } from './keyed.js';
 
-/** The slot of a key's records: they share the hash tag of the key's hash (src/idempotency/redis-store.ts). */
-const slotOfKey = (key: string) => keySlot(`{${hashToken(key).slice(0, 16)}}`);
+const ROOT = new URL('../../', import.meta.url);
+const metric = async (gw: GatewayProcess, name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await fetch(new URL('/metrics', gw.url)).then((r) => r.text()))?.[1]);
+const waitCalls = async (port: number) => Number(/^cmdstat_wait:calls=(\d+)/m.exec(await redisCommand(port, 'INFO', 'commandstats'))?.[1] ?? 0);
+
+/** The slot of a key's records: they share the hash tag of the key's digest (src/idempotency/redis-store.ts). */
+const slotOfKey = (key: string) => keySlot(`{${createHash('sha256').update(key).digest('base64url')}}`);
 
 /** `count` fresh idempotency keys whose records live in `slot`. */
 function keysInSlot(slot: number, count: number): string[] {
@@ -33,8 +39,16 @@ describe.skipIf(!redisAvailable)('two gateway processes on a Redis Cluster', () 
   let a: GatewayProcess;
   let b: GatewayProcess;
   beforeAll(async () => {
-    [cluster, upstream] = await Promise.all([startRedisCluster(), startScriptableUpstream()]);
-    const env = { UPSTREAM_URL: upstream.url.href, ...cluster.env(), UPSTREAM_TIMEOUT_MS: '1000', UPSTREAM_QUEUE_TIMEOUT_MS: '500', REDIS_TIMEOUT_MS: '500' };
+    // A replica per master: every claim is acknowledged by one (REDIS_MIN_REPLICAS=1) before its POST.
+    [cluster, upstream] = await Promise.all([startRedisCluster({ replicasPerMaster: 1 }), startScriptableUpstream()]);
+    const env = {
+      UPSTREAM_URL: upstream.url.href,
+      ...cluster.env(),
+      UPSTREAM_TIMEOUT_MS: '1000',
+      UPSTREAM_QUEUE_TIMEOUT_MS: '500',
+      REDIS_TIMEOUT_MS: '500',
+      REDIS_MIN_REPLICAS: '1',
+    };
     [a, b] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
   }, 90_000);
   afterAll(async () => {
@@ -67,6 +81,7 @@ describe.skipIf(!redisAvailable)('two gateway processes on a Redis Cluster', () 
     let nextId = 1;
     upstream.respondWith(() => ({ status: 201, body: challengeHistoryBody({ id: nextId++ }), delayMs: 5 }));
     let refusals = 0;
+    const refusedWith = new Set<string>();
     const unexpected: string[] = [];
     /** One award as a retrying client sends it: the same key again after a refusal, to either instance. */
     async function award(key: string, instance: GatewayProcess): Promise<string | null> {
@@ -80,6 +95,7 @@ describe.skipIf(!redisAvailable)('two gateway processes on a Redis Cluster', () 
         const error = codedError(res);
         if (error?.code !== 'IDEMPOTENCY_STORE_UNAVAILABLE' || error.outcomeUnknown !== false) unexpected.push(JSON.stringify(res.body));
         refusals += 1;
+        refusedWith.add(JSON.stringify(res.body.errors?.[0]?.message ?? ''));
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       return null;
@@ -115,7 +131,7 @@ describe.skipIf(!redisAvailable)('two gateway processes on a Redis Cluster', () 
     running = false;
     await Promise.all(load);
 
-    console.log(`slot ${slot} moved ${from.port} -> ${to.port}: ${refusals} refusals; unexpected answers: ${unexpected.length ? unexpected.slice(0, 3).join(' | ') : 'none'}`);
+    console.log(`slot ${slot} moved ${from.port} -> ${to.port}: ${refusals} refusals (${[...refusedWith].join(' | ')}); unexpected answers: ${unexpected.length ? unexpected.slice(0, 3).join(' | ') : 'none'}`);
     expect(await cluster.ownerOf(slot)).toBe(to);
     // Every key served, once: both instances answered the same record, and the upstream got one POST per key.
     for (const [first, second] of movingIds) expect(first !== null && first === second).toBe(true);
@@ -133,4 +149,72 @@ describe.skipIf(!redisAvailable)('two gateway processes on a Redis Cluster', () 
     // A claim meeting the half-moved slot is retried by the client (ASK, TRYAGAIN); one that outlasts REDIS_TIMEOUT_MS is refused.
     expect(refusals).toBeLessThanOrEqual(10);
   }, 60_000);
+
+  test('REDIS_MIN_REPLICAS=1: WAIT goes with the claim to the master that took it, and to no other', async () => {
+    upstream.reset();
+    upstream.respondWith(() => ({ status: 201, body: challengeHistoryBody({ id: 7 }) }));
+    const target = cluster.masters[1]!;
+    const slot = await firstSlotOf(target.port);
+    const before = await Promise.all(cluster.masters.map((m) => waitCalls(m.port)));
+    for (const key of keysInSlot(slot, 5)) {
+      const res = await keyedAdd(a, key);
+      expect(res.body.data.addChallengeHistory.__typename).toBe('AddChallengeHistorySuccess');
+    }
+    const after = await Promise.all(cluster.masters.map((m) => waitCalls(m.port)));
+    const added = after.map((n, i) => n - before[i]!);
+    console.log(`WAIT calls per master after 5 claims on ${target.port}: ${added.join(', ')}`);
+    expect(added).toEqual(cluster.masters.map((m) => (m === target ? 5 : 0)));
+  });
+
+  test('one master loses its data (FLUSHALL): the next claim on it is refused, nothing sent, and both gateways count the loss', async () => {
+    upstream.reset();
+    upstream.respondWith(() => ({ status: 201, body: challengeHistoryBody({ id: 8 }) }));
+    // Each gateway knows every master's epoch key (its periodic check, every 2 s).
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const [resetsA, resetsB] = await Promise.all([metric(a, 'gateway_idempotency_store_resets_total'), metric(b, 'gateway_idempotency_store_resets_total')]);
+    const victim = cluster.masters[2]!;
+    await redisCommand(victim.port, 'FLUSHALL');
+    const key = keysInSlot(await firstSlotOf(victim.port), 1)[0]!;
+    const res = await keyedAdd(a, key);
+    expect(codedError(res)).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', outcomeUnknown: false });
+    expect(upstream.requests).toHaveLength(0);
+    const deadline = Date.now() + 5_000;
+    while ((await metric(b, 'gateway_idempotency_store_resets_total')) === resetsB && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await metric(b, 'gateway_idempotency_store_resets_total')).toBe(resetsB + 1);
+    expect(await metric(a, 'gateway_idempotency_store_resets_total')).toBe(resetsA + 1);
+    // Once no award claimed before the loss can be in flight, the key is served (refused, nothing sent, until then).
+    let served = false;
+    for (const until = Date.now() + 10_000; !served && Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+      served = (await keyedAdd(a, key)).body.data?.addChallengeHistory?.__typename === 'AddChallengeHistorySuccess';
+    }
+    expect(served).toBe(true);
+    expect(upstream.requests).toHaveLength(1);
+  }, 30_000);
+
+  test('production: a master that may evict records (of three) stops the start, naming it', async () => {
+    const unfit = cluster.masters[1]!;
+    await redisCommand(unfit.port, 'CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', UPSTREAM_URL: upstream.url.href, ...cluster.env() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(1);
+      expect(stderr).toContain(`${unfit.address}: maxmemory-policy is allkeys-lru, so Redis may evict idempotency records`);
+      for (const fit of cluster.masters.filter((m) => m !== unfit)) expect(stderr).not.toContain(fit.address);
+    } finally {
+      await redisCommand(unfit.port, 'CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    }
+  }, 60_000);
 });
+
+/** The first slot of a master's range. */
+async function firstSlotOf(port: number): Promise<number> {
+  const id = await redisCommand(port, 'CLUSTER', 'MYID');
+  const line = (await redisCommand(port, 'CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(id))!;
+  return Number(line.split(' ')[8]!.split('-')[0]);
+}
