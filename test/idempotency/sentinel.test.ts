@@ -17,8 +17,12 @@ import { codedError, keyedAdd, newKey, redisAvailable, startKeyedGateway } from 
 const UNAVAILABLE = { code: 'IDEMPOTENCY_STORE_UNAVAILABLE', outcomeUnknown: false };
 const posts = (upstream: ScriptableUpstream) => upstream.requests.filter((r) => r.method === 'POST').length;
 const served = (res: Awaited<ReturnType<typeof keyedAdd>>) => res.body.data?.addChallengeHistory?.__typename === 'AddChallengeHistorySuccess';
+/** A metric's value, summed over its labels. */
 const metric = async (gw: TestGateway, name: string) =>
-  Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(await fetch(new URL('/metrics', gw.url)).then((r) => r.text()))?.[1]);
+  [...(await fetch(new URL('/metrics', gw.url)).then((r) => r.text())).matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'gm'))].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
 
 describe.skipIf(!redisAvailable)('two gateways on a Sentinel group', () => {
   let sentinel: TestRedisSentinel;
