@@ -73,7 +73,7 @@ export async function runKeyedLoadTest(): Promise<void> {
   const pools: { pool: Pool; path: string }[] = [];
   for (let i = 0; i < 2; i++) {
     const config = loadConfig({ ...env, UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), LOG_LEVEL: 'error' });
-    const gateway = createGateway(config, { logger: createLogger({ level: 'error', write: () => {} }) });
+    const gateway = createGateway(config, { logger: createLogger({ level: 'warn', write: (line) => { if (process.env.LOAD_TEST_LOGS) process.stderr.write(`${Date.now()} ${line}\n`); } }) });
     const url = await gateway.listen();
     instances.push(gateway);
     pools.push({ pool: new Pool(url.origin, { connections: CONCURRENCY, pipelining: 1 }), path: url.pathname });
@@ -208,6 +208,14 @@ export async function runKeyedLoadTest(): Promise<void> {
     info.disconnect();
   }
   console.log(`  Redis used_memory: ${(usedMemory / 2 ** 20).toFixed(1)} MiB (APQ_MAX_BYTES ${(APQ_MAX_BYTES / 2 ** 20).toFixed(0)} MiB); evicted keys: ${evicted}`);
+  // Why keyed awards were refused, from the instances' own counter (by reason).
+  const reasons = new Map<string, number>();
+  for (const gateway of instances) {
+    for (const { labels, value } of (await gateway.metrics.idempotencyStoreUnavailable.get()).values) {
+      if (value > 0) reasons.set(String(labels.reason), (reasons.get(String(labels.reason)) ?? 0) + value);
+    }
+  }
+  console.log(`  keyed awards refused by reason: ${[...reasons].map(([reason, n]) => `${reason} ${n}`).join(', ') || 'none'}`);
   console.log(`  double records (keys that created two records): ${keysWithTwoRecords}; replayed answers that differ: ${replayMismatches}`);
   // Each move made to the store: the refusals it cost, for how long, and how soon keyed awards were served again.
   const slowRecoveries: string[] = [];

@@ -14,7 +14,8 @@ import { freePort, ping } from './redis.js';
 
 const HOST = '127.0.0.1';
 /** What production should run (issue: a store fit for money): no eviction, every write in the AOF. */
-const PRODUCTION_LIKE = ['--maxmemory-policy', 'noeviction', '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''];
+// A replica's first sync starts at once (Redis 7 waits 5 s for more replicas by default).
+const PRODUCTION_LIKE = ['--maxmemory-policy', 'noeviction', '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--repl-diskless-sync-delay', '0'];
 
 /** One redis-server (or sentinel) process on its own port and directory. */
 export interface RedisNode {
@@ -269,6 +270,14 @@ export async function startRedisSentinel({ replicas = 2, sentinels = 3, name = '
         if (field('num-slaves') >= replicas && field('num-other-sentinels') >= sentinels - 1) break;
         if (Date.now() > deadline) throw new Error(`sentinel on ${sentinel.address} does not see ${replicas} replicas and ${sentinels - 1} sentinels`);
         await sleep(100);
+      }
+    }
+    // Every replica holds the master's data before anything is written or killed (a replica promoted
+    // before its first sync would be an empty master: a loss the gateway detects, not a failover test).
+    for (const server of servers.slice(1)) {
+      while (!(await redisCommand(server.port, 'INFO', 'replication')).includes('master_link_status:up')) {
+        if (Date.now() > deadline) throw new Error(`replica ${server.address} is not in sync`);
+        await sleep(50);
       }
     }
   } catch (error) {
