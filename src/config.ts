@@ -93,6 +93,8 @@ export interface IdempotencySettings {
   maxKeysPerToken: number;
   /** Shared store (REDIS_URL); null = in memory, per process. */
   redisUrl: URL | null;
+  /** Shared store in any topology: REDIS_URL (then also in redisUrl), REDIS_SENTINELS or REDIS_CLUSTER_NODES; null = in memory. */
+  redis: RedisTopology | null;
   /** Prefix of every Redis key the gateway writes. */
   redisKeyPrefix: string;
   /** Longest wait for one Redis command, and for the first connection at start-up. */
@@ -105,6 +107,17 @@ export interface IdempotencySettings {
   apqMaxDocumentBytes: number;
   /** Most bytes of documents the in-memory APQ store holds; the oldest go first. */
   apqMaxBytes: number;
+}
+
+/** Where the shared store lives: one server, the master of a Sentinel group, or a Cluster's masters. */
+export type RedisTopology =
+  | { kind: 'single'; url: URL }
+  | { kind: 'sentinel'; sentinels: RedisAddress[]; name: string; password: string | null; tls: boolean }
+  | { kind: 'cluster'; nodes: RedisAddress[]; password: string | null; tls: boolean };
+
+export interface RedisAddress {
+  host: string;
+  port: number;
 }
 
 export interface HttpLimits {
@@ -229,12 +242,12 @@ class EnvReader {
     return value as T;
   }
 
-  /** Printable ASCII without spaces, at most 100 characters (it begins every Redis key). */
+  /** Printable ASCII without spaces or braces, at most 100 characters (it begins every Redis key; braces would change a key's Cluster hash tag). */
   keyPrefix(name: string, fallback: string): string {
     const value = this.raw(name);
     if (value === undefined) return fallback;
-    if (!/^[\x21-\x7E]{1,100}$/.test(value)) {
-      this.problems.push(`${name} must be at most 100 printable ASCII characters without spaces`);
+    if (!/^[\x21-\x7A\x7C\x7E]{1,100}$/.test(value)) {
+      this.problems.push(`${name} must be at most 100 printable ASCII characters without spaces or braces`);
       return fallback;
     }
     return value;
@@ -250,6 +263,52 @@ class EnvReader {
       return null;
     }
     return url;
+  }
+
+  /**
+   * Exactly one of REDIS_URL, REDIS_SENTINELS (with REDIS_SENTINEL_NAME) or REDIS_CLUSTER_NODES;
+   * REDIS_PASSWORD and REDIS_TLS go with the last two (a URL carries its own). Any other combination
+   * is one problem line; the password never appears in one.
+   */
+  redisTopology(set: { url?: string; sentinels?: string; name?: string; nodes?: string; password?: string; tls?: string }): RedisTopology | null {
+    const { sentinels, name, nodes } = set;
+    // Untrimmed: a password is used exactly as given.
+    const password = set.password === undefined ? null : this.env.REDIS_PASSWORD!;
+    const tlsSet = set.tls !== undefined;
+    const chosen = [set.url && 'REDIS_URL', sentinels && 'REDIS_SENTINELS', nodes && 'REDIS_CLUSTER_NODES'].filter(Boolean);
+    const combination =
+      chosen.length > 1
+        ? `set only one of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, not ${chosen.join(' and ')}`
+        : Boolean(sentinels) !== Boolean(name)
+          ? 'REDIS_SENTINELS and REDIS_SENTINEL_NAME (the master group) go together'
+          : (password !== null || tlsSet) && !sentinels && !nodes
+            ? 'REDIS_PASSWORD and REDIS_TLS apply to REDIS_SENTINELS or REDIS_CLUSTER_NODES only (a REDIS_URL carries its own: rediss://:password@host)'
+            : null;
+    if (combination) {
+      this.problems.push(combination);
+      return null;
+    }
+    const tls = this.boolean('REDIS_TLS', false);
+    if (sentinels) {
+      const addresses = this.redisAddresses('REDIS_SENTINELS', sentinels);
+      return addresses && { kind: 'sentinel', sentinels: addresses, name: name!, password, tls };
+    }
+    if (nodes) {
+      const addresses = this.redisAddresses('REDIS_CLUSTER_NODES', nodes);
+      return addresses && { kind: 'cluster', nodes: addresses, password, tls };
+    }
+    const url = this.redisUrl('REDIS_URL');
+    return url && { kind: 'single', url };
+  }
+
+  /** Comma-separated host:port. */
+  private redisAddresses(name: string, value: string): RedisAddress[] | null {
+    const addresses = value.split(',').map((item) => /^\s*([^\s:,]+|\[[0-9a-fA-F:.]+\]):(\d{1,5})\s*$/.exec(item));
+    if (addresses.some((match) => !match || Number(match[2]) < 1 || Number(match[2]) > 65535)) {
+      this.problems.push(`${name} must be comma-separated host:port, got "${value}"`);
+      return null;
+    }
+    return addresses.map((match) => ({ host: match![1]!.replace(/^\[|\]$/g, ''), port: Number(match![2]) }));
   }
 
   httpUrl(name: string): URL | null {
@@ -297,6 +356,14 @@ class EnvReader {
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', NODE_ENVS, 'development');
+  const redis = read.redisTopology({
+    url: read.raw('REDIS_URL'),
+    sentinels: read.raw('REDIS_SENTINELS'),
+    name: read.raw('REDIS_SENTINEL_NAME'),
+    nodes: read.raw('REDIS_CLUSTER_NODES'),
+    password: read.raw('REDIS_PASSWORD'),
+    tls: read.raw('REDIS_TLS'),
+  });
   const settings: Omit<GatewayConfig, 'upstreamBudget'> = {
     nodeEnv,
     upstreamUrl: read.httpUrl('UPSTREAM_URL'),
@@ -348,7 +415,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxBytes: read.integer('IDEMPOTENCY_MAX_BYTES', 256 * 1024 * 1024, { min: 1024 * 1024, max: 16 * 1024 * 1024 * 1024 }),
       // 0 until set below: a tenth of IDEMPOTENCY_MAX_KEYS by default.
       maxKeysPerToken: read.integer('IDEMPOTENCY_MAX_KEYS_PER_TOKEN', 0, { min: 1, max: 10_000_000 }),
-      redisUrl: read.redisUrl('REDIS_URL'),
+      redisUrl: redis?.kind === 'single' ? redis.url : null,
+      redis,
       redisKeyPrefix: read.keyPrefix('REDIS_KEY_PREFIX', 'challenge-gateway:'),
       redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 500, { min: 10, max: 60_000 }),
       redisMinReplicas: read.integer('REDIS_MIN_REPLICAS', 0, { max: 100 }),

@@ -167,6 +167,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const tracing = Tracing.fromConfig(config);
   const lifecycle = new Lifecycle();
   const challengeCache = createChallengeCache(config, shared.redis, (result) => metrics.challengeCache.inc({ result }));
+  if (shared.redis) metrics.observeRedisUnavailable(shared.redis.unavailableSeconds);
 
   // One context factory for Yoga and the fast lane (which never takes a request with an Idempotency-Key header).
   const contextOf = (authorization: string | null, telemetry: RequestTelemetry, idempotencyKeyHeader: string | null = null): GatewayContext =>

@@ -154,6 +154,7 @@ test('idempotency and shared store: documented defaults, the variables read, bad
     maxBytes: 256 * 1024 * 1024,
     maxKeysPerToken: 10_000,
     redisUrl: null,
+    redis: null,
     redisKeyPrefix: 'challenge-gateway:',
     redisTimeoutMs: 500,
     redisMinReplicas: 0,
@@ -208,6 +209,41 @@ test('idempotency and shared store: documented defaults, the variables read, bad
   expect(problemsOf({ IDEMPOTENCY_MAX_KEYS: '10', IDEMPOTENCY_MAX_KEYS_PER_TOKEN: '11' })).toEqual([
     'IDEMPOTENCY_MAX_KEYS_PER_TOKEN (11) must not exceed IDEMPOTENCY_MAX_KEYS (10)',
   ]);
+});
+
+test('Redis topology: exactly one of REDIS_URL, REDIS_SENTINELS + REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES; any other combination one line; the password never in one', () => {
+  const single = loadConfig({ REDIS_URL: 'rediss://:secret@cache:6380' }).idempotency;
+  expect(single.redis).toEqual({ kind: 'single', url: new URL('rediss://:secret@cache:6380') });
+  expect(single.redisUrl?.host).toBe('cache:6380');
+  expect(loadConfig({ REDIS_SENTINELS: 'a:26379, b:26380,[::1]:26381', REDIS_SENTINEL_NAME: 'awards', REDIS_PASSWORD: 'secret', REDIS_TLS: 'true' }).idempotency).toMatchObject({
+    redisUrl: null,
+    redis: { kind: 'sentinel', sentinels: [{ host: 'a', port: 26379 }, { host: 'b', port: 26380 }, { host: '::1', port: 26381 }], name: 'awards', password: 'secret', tls: true },
+  });
+  expect(loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000,n2:7001' }).idempotency.redis).toEqual({
+    kind: 'cluster',
+    nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }],
+    password: null,
+    tls: false,
+  });
+  const secret = 's3cr3t-pass';
+  const cases: [Record<string, string>, string][] = [
+    [{ REDIS_URL: 'redis://x:1', REDIS_CLUSTER_NODES: 'n1:7000', REDIS_PASSWORD: secret }, 'set only one of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, not REDIS_URL and REDIS_CLUSTER_NODES'],
+    [{ REDIS_SENTINELS: 's:26379', REDIS_CLUSTER_NODES: 'n1:7000', REDIS_SENTINEL_NAME: 'm' }, 'set only one of REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, not REDIS_SENTINELS and REDIS_CLUSTER_NODES'],
+    [{ REDIS_SENTINELS: 's:26379', REDIS_PASSWORD: secret }, 'REDIS_SENTINELS and REDIS_SENTINEL_NAME (the master group) go together'],
+    [{ REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS and REDIS_SENTINEL_NAME (the master group) go together'],
+    [{ REDIS_URL: 'redis://x:1', REDIS_PASSWORD: secret }, 'REDIS_PASSWORD and REDIS_TLS apply to REDIS_SENTINELS or REDIS_CLUSTER_NODES only (a REDIS_URL carries its own: rediss://:password@host)'],
+    [{ REDIS_PASSWORD: secret }, 'REDIS_PASSWORD and REDIS_TLS apply to REDIS_SENTINELS or REDIS_CLUSTER_NODES only (a REDIS_URL carries its own: rediss://:password@host)'],
+    [{ REDIS_URL: 'redis://x:1', REDIS_TLS: 'true' }, 'REDIS_PASSWORD and REDIS_TLS apply to REDIS_SENTINELS or REDIS_CLUSTER_NODES only (a REDIS_URL carries its own: rediss://:password@host)'],
+    [{ REDIS_CLUSTER_NODES: 'n1', REDIS_PASSWORD: secret }, 'REDIS_CLUSTER_NODES must be comma-separated host:port, got "n1"'],
+    [{ REDIS_CLUSTER_NODES: 'n1:7000,', REDIS_PASSWORD: secret }, 'REDIS_CLUSTER_NODES must be comma-separated host:port, got "n1:7000,"'],
+    [{ REDIS_SENTINELS: 's:99999', REDIS_SENTINEL_NAME: 'm', REDIS_PASSWORD: secret }, 'REDIS_SENTINELS must be comma-separated host:port, got "s:99999"'],
+    [{ REDIS_CLUSTER_NODES: 'n1:7000', REDIS_TLS: 'yes', REDIS_PASSWORD: secret }, 'REDIS_TLS must be true or false, got "yes"'],
+    [{ REDIS_URL: 'redis://x:1', REDIS_KEY_PREFIX: 'app{1}:' }, 'REDIS_KEY_PREFIX must be at most 100 printable ASCII characters without spaces or braces'],
+  ];
+  for (const [env, line] of cases) {
+    expect(problemsOf(env)).toEqual([line]);
+    expect(problemsOf(env).join('\n')).not.toContain(secret);
+  }
 });
 
 test('HTTP server bounds: defaults, read from the environment, and checked against each other', () => {

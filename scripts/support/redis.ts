@@ -74,7 +74,7 @@ export async function hasRedisServer(): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -83,7 +83,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Whether a redis-server answers PING on this port (bounded to 1 s). */
-function ping(port: number): Promise<boolean> {
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
     const done = (up: boolean) => {

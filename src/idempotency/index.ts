@@ -1,5 +1,6 @@
-// Chooses the store from the configuration: Redis when REDIS_URL is set (shared by every
-// instance, APQ documents included), else in memory. One place creates and closes it.
+// Chooses the store from the configuration: Redis when REDIS_URL, REDIS_SENTINELS or
+// REDIS_CLUSTER_NODES is set (shared by every instance, APQ documents included), else in memory.
+// One place creates and closes it.
 
 import type { GatewayConfig } from '../config.js';
 import type { Logger } from '../logging.js';
@@ -23,7 +24,7 @@ export type { StoreUnavailableReason } from './store.js';
 
 export interface SharedState {
   idempotency: Idempotency;
-  /** The Redis connection when REDIS_URL is set (the APQ store uses it too). */
+  /** The Redis connection when a Redis topology is configured (the APQ store uses it too). */
   redis: RedisConnection | null;
   /** Resolves once the store is checked fit (Redis); rejects with a StartupError when production must not start on it. */
   ready: Promise<void>;
@@ -39,7 +40,7 @@ export function createSharedState(
   }: { logger: Logger; onStoreUnavailable(reason: StoreUnavailableReason): void; onStoreReset(): void },
 ): SharedState {
   const settings = config.idempotency;
-  const redis = settings.redisUrl ? connectRedis(settings.redisUrl, settings.redisTimeoutMs, logger) : null;
+  const redis = settings.redis ? connectRedis(settings.redis, settings.redisTimeoutMs, logger) : null;
   // The longest a claimed award can take to be answered: its wait for a connection, then its deadline.
   const markMs = claimToSettleMs({ ...config, redisTimeoutMs: settings.redisTimeoutMs });
   const check = redis

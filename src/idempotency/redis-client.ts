@@ -3,46 +3,50 @@
 // after its caller gave up) and failed after REDIS_TIMEOUT_MS; the connection is re-established
 // in the background, so Redis coming back needs no restart.
 
-import { createRequire } from 'node:module';
-import type { Redis } from 'ioredis';
+import type { RedisTopology } from '../config.js';
 import type { Logger } from '../logging.js';
+import { closeRedisClient, createRedisClient } from './redis-topology.js';
+import type { RedisClient } from './redis-topology.js';
 
-// Loaded on the first connection only: a gateway without REDIS_URL never pays for ioredis at
-// start-up (about 25 MiB of RSS, docs/performance.md). ioredis is CommonJS, so require is synchronous.
-const loadRedis = (): typeof Redis => (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
+export { eachMaster } from './redis-topology.js';
 
 export interface RedisConnection {
-  redis: Redis;
+  /** One server's or a Sentinel master's client, or a Cluster client (redis-topology.ts). */
+  redis: RedisClient;
   /**
    * Resolves once the first connection is up, or at the connect timeout (REDIS_TIMEOUT_MS, at least
    * a second): commands sent before it would be refused (no offline queue), so the first requests wait for it.
    */
   firstConnection: Promise<void>;
+  /** Seconds, since the first connection, without a ready connection (keyed awards were refused meanwhile). */
+  unavailableSeconds(): number;
   close(): Promise<void>;
 }
 
-/** Reconnect delays: quick at first, never slower than a second. */
-const reconnectDelayMs = (attempt: number) => Math.min(50 * attempt, 1000);
-
-export function connectRedis(url: URL, timeoutMs: number, logger: Logger): RedisConnection {
+export function connectRedis(target: URL | RedisTopology, timeoutMs: number, logger: Logger): RedisConnection {
   const connectTimeoutMs = Math.max(timeoutMs, 1000);
-  const RedisClient = loadRedis();
-  const redis = new RedisClient(url.href, {
-    commandTimeout: timeoutMs,
-    connectTimeout: connectTimeoutMs,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: reconnectDelayMs,
-  });
-  // One line per outage, not per reconnect attempt; the URL (it may carry a password) is never logged.
+  const redis = createRedisClient(target instanceof URL ? { kind: 'single', url: target } : target, timeoutMs);
+  // One line per outage, not per reconnect attempt; the URL and password are never logged.
   let down = false;
+  // Time without a ready connection, counted from the first one (gateway_redis_unavailable_seconds_total).
+  let everReady = false;
+  let downSince: number | null = null;
+  let downMs = 0;
+  const wentDown = () => {
+    if (downSince === null && everReady) downSince = performance.now();
+  };
   redis.on('error', (error: Error) => {
     if (!down) logger.warn('redis unreachable', { error: error.message });
     down = true;
+    wentDown();
   });
+  redis.on('close', wentDown);
   redis.on('ready', () => {
     if (down) logger.info('redis reachable again');
     down = false;
+    everReady = true;
+    if (downSince !== null) downMs += performance.now() - downSince;
+    downSince = null;
   });
   const firstConnection = new Promise<void>((resolve) => {
     const timer = setTimeout(done, connectTimeoutMs);
@@ -57,8 +61,9 @@ export function connectRedis(url: URL, timeoutMs: number, logger: Logger): Redis
   return {
     redis,
     firstConnection,
+    unavailableSeconds: () => (downMs + (downSince === null ? 0 : performance.now() - downSince)) / 1000,
     close: async () => {
-      redis.disconnect();
+      closeRedisClient(redis);
     },
   };
 }

@@ -5,8 +5,11 @@
 // racing on one key cannot both claim it.
 // Beside every claim the gateway reads its epoch key (a loss of the store's data is seen before
 // an award is sent on an empty store) and, with REDIS_MIN_REPLICAS, WAITs for the replicas.
+// On a Cluster the pipeline goes to the master serving the key's slot: the epoch key read is that
+// master's own (store-check.ts), and WAIT, keyless, goes with the pipeline to that master.
 
 import { createHash } from 'node:crypto';
+import type { Cluster } from 'ioredis';
 import type { RedisConnection } from './redis-client.js';
 import { EPOCH_SCRIPT } from './store-check.js';
 import type { RedisStoreCheck } from './store-check.js';
@@ -64,6 +67,7 @@ interface IdempotencyCommands {
 interface ClaimPipeline {
   idempotencyClaim(...args: [...Keys, started: string, recordMs: number, markMs: number]): ClaimPipeline;
   get(key: string): ClaimPipeline;
+  asking(): ClaimPipeline;
   wait(replicas: number, timeoutMs: number): ClaimPipeline;
   exec(): Promise<readonly (readonly [Error | null, unknown])[] | null>;
 }
@@ -83,6 +87,17 @@ export interface RedisStoreOptions {
  * instance knows (bounded; retried every second and on every reconnection).
  */
 const MAX_PENDING_WRITES = 10_000;
+/** A claim sent again on a Cluster while its slot moves: at most this many times, within REDIS_TIMEOUT_MS. */
+const MAX_CLAIM_REDIRECTIONS = 10;
+const TRYAGAIN_DELAY_MS = 20;
+
+/** Where a claim goes: by ioredis' slot map (node null), or to a node a redirection named. */
+interface ClaimRoute {
+  node: string | null;
+  asking: boolean;
+  /** Read the master's epoch key in the same pipeline. */
+  epoch: boolean;
+}
 const PENDING_RETRY_MS = 1_000;
 
 interface PendingWrite {
@@ -97,12 +112,15 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly pending = new Map<string, PendingWrite>();
   private readonly retryTimer: NodeJS.Timeout;
   private readonly onReady = () => void this.writePending();
+  /** A Cluster was never a working store before the hash tags: there are no untagged records to read. */
+  private readonly cluster: boolean;
 
   constructor(
     private readonly connection: RedisConnection,
     private readonly options: RedisStoreOptions,
   ) {
     const { redis } = connection;
+    this.cluster = redis.isCluster;
     redis.defineCommand('idempotencyClaim', { lua: CLAIM, numberOfKeys: 4 });
     redis.defineCommand('idempotencyRead', { lua: READ, numberOfKeys: 4, readOnly: true });
     redis.defineCommand('idempotencySettle', { lua: SETTLE, numberOfKeys: 2 });
@@ -117,21 +135,19 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async claim(key: string, claim: Claim, { markMs, recordMs }: ClaimOptions): Promise<KeyState> {
     await this.connection.firstConnection;
-    const { redis } = this.connection;
     const keys = this.keys(key);
     if (this.pending.has(key)) await this.writePending(key);
-    const { minReplicas, timeoutMs, check } = this.options;
-    // One write, one round trip: the claim, the epoch read after it, the replicas' acknowledgement of it.
-    const pipeline = redis.pipeline() as unknown as ClaimPipeline;
-    pipeline.idempotencyClaim(...keys, startedRecord(claim), recordMs, markMs).get(check.epochKey);
-    if (minReplicas > 0) pipeline.wait(minReplicas, timeoutMs);
-    const replies = (await pipeline.exec().catch((error: Error) => [[error, null]] as const)) ?? [];
+    const { minReplicas, check } = this.options;
+    const sent = await this.sendClaimFollowingCluster(keys, startedRecord(claim), recordMs, markMs);
+    const { replies, epochKey } = sent;
     const [claimError, found] = replies[0] ?? [new Error('no reply to the claim'), null];
     if (claimError) return this.claimFailed(key, claim, claimError);
-    const [epochError, epoch] = replies[1] ?? [new Error('no reply'), null];
-    if (!epochError) check.observeEpoch(epoch as string | null);
+    if (epochKey !== null) {
+      const [epochError, epoch] = replies[1] ?? [new Error('no reply'), null];
+      if (!epochError) check.observeEpoch(epochKey, epoch as string | null);
+    }
     if (found !== null) return stateOf(found as Found);
-    const [waitError, acked] = replies[2] ?? [null, 0];
+    const [waitError, acked] = replies[epochKey === null ? 1 : 2] ?? [null, 0];
     const replicas = waitError ? 0 : (acked as number);
     const refusal =
       check.refusal() ??
@@ -146,6 +162,54 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       throw refusal;
     }
     return { status: 'free' };
+  }
+
+  /**
+   * Sends the claim; on a Cluster, sends it again while the answer says it did not run because its
+   * slot is moving (MOVED, ASK, TRYAGAIN; or ioredis refused the pipeline before sending it), within
+   * REDIS_TIMEOUT_MS. ioredis follows these for a pipeline only when every command in it is
+   * read-only, and WAIT is not.
+   */
+  private async sendClaimFollowingCluster(keys: Keys, started: string, recordMs: number, markMs: number) {
+    let route: ClaimRoute = { node: null, asking: false, epoch: true };
+    const deadline = Date.now() + this.options.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const sent = await this.sendClaim(keys, started, recordMs, markMs, route);
+      if (!this.cluster || attempt >= MAX_CLAIM_REDIRECTIONS || Date.now() >= deadline) return sent;
+      const message = sent.replies[0]?.[0]?.message ?? '';
+      const redirected = /^(MOVED|ASK) \d+ (\S+)/.exec(message);
+      if (redirected) {
+        if (redirected[1] === 'MOVED') (this.connection.redis as Cluster).refreshSlotsCache();
+        // ioredis' slot map does not know the node serves the slot yet: it would refuse another slot in the pipeline.
+        route = { node: redirected[2]!, asking: redirected[1] === 'ASK', epoch: false };
+      } else if (message.startsWith('TRYAGAIN')) {
+        // A fresh key in a slot being imported: Redis runs a multi-key script there once the keys moved.
+        await new Promise((resolve) => setTimeout(resolve, TRYAGAIN_DELAY_MS));
+      } else if (message.includes('should belong to the same slots allocation group')) {
+        route = { ...route, epoch: false };
+      } else return sent;
+    }
+  }
+
+  /**
+   * One write, one round trip: the claim, the epoch read after it, the replicas' acknowledgement of
+   * it (WAIT, keyless, goes with the pipeline to the node that ran the claim).
+   */
+  private async sendClaim(keys: Keys, started: string, recordMs: number, markMs: number, route: ClaimRoute) {
+    const { minReplicas, timeoutMs, check } = this.options;
+    const pipeline = this.connection.redis.pipeline() as unknown as ClaimPipeline;
+    if (route.node !== null) (pipeline as unknown as { preferKey: string }).preferKey = route.node;
+    if (route.asking) pipeline.asking();
+    pipeline.idempotencyClaim(...keys, started, recordMs, markMs);
+    // Without it (a redirected claim), the periodic check reads that master's epoch key.
+    const epochKey = route.epoch ? check.epochKeyFor(keys[0]) : null;
+    if (epochKey !== null) pipeline.get(epochKey);
+    if (minReplicas > 0) pipeline.wait(minReplicas, timeoutMs);
+    const replies = await pipeline.exec().then(
+      (all) => (all ?? []).slice(route.asking ? 1 : 0),
+      (error: Error) => [[error, null] as const],
+    );
+    return { replies, epochKey };
   }
 
   read(key: string): Promise<KeyState> {
@@ -243,6 +307,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const { prefix } = this.options;
     // One hash tag per key: a digest, since a client's key may itself hold braces.
     const tag = `${prefix}idempotency:{${createHash('sha256').update(key).digest('base64url')}}`;
+    // On a Cluster the legacy names would be another slot (CROSSSLOT): the tagged ones stand in for them.
+    if (this.cluster) return [tag, `${tag}:mark`, tag, `${tag}:mark`];
     return [tag, `${tag}:mark`, `${prefix}idempotency:${key}`, `${prefix}idempotency-mark:${key}`];
   }
 

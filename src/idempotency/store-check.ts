@@ -4,16 +4,26 @@
 // REDIS_MIN_REPLICAS >= 1). Loss (an epoch key of the gateway's own that vanished or changed,
 // or a settle that finds its record gone): logged, counted, and keyed awards refused for as
 // long as an award claimed before the loss may still be in flight.
+// On a Cluster each master can lose its data alone: each has its own epoch key, hash-tagged into
+// a slot it serves, checked every 2 s, and read beside each claim on the master taking the claim
+// (ioredis pipelines commands of different slots when one master serves them all). Fitness is
+// checked on every master, again whenever the Cluster's node list or slot map changes.
 
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from './redis-topology.js';
 import type { Logger } from '../logging.js';
 import { StartupError } from '../startup.js';
 import type { RedisConnection } from './redis-client.js';
+import { eachMaster } from './redis-topology.js';
 import { IdempotencyStoreUnavailable } from './store.js';
 
-/** How often an idle gateway looks at the epoch key (one GET): a loss is logged and counted within this. */
+/** How often an idle gateway looks at the epoch key (one GET per master): a loss is logged and counted within this. */
 const EPOCH_CHECK_MS = 2_000;
+
+// ioredis' own slot function (CRC16 of the hash tag), the one its Cluster client routes by.
+const keySlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
 
 export interface StoreCheckOptions {
   connection: RedisConnection;
@@ -49,9 +59,12 @@ export function storeProblems(info: string, minReplicas: number): string[] {
 }
 
 export class RedisStoreCheck {
-  private readonly redis: Redis;
-  /** The epoch this gateway last saw; null until read. */
-  private epoch: string | null = null;
+  private readonly redis: RedisClient;
+  /** The epoch this gateway last saw, per epoch key (one, or one per Cluster master); absent until read. */
+  private readonly epochs = new Map<string, string>();
+  /** Cluster: each master's epoch key and the slot it hashes to (valid while the master serves that slot). */
+  private readonly clusterEpochKeys = new Map<string, { key: string; slot: number }>();
+  private clusterCheckQueued = false;
   /** Until when keyed awards are refused after a loss (ms since the epoch). */
   private resetUntil = 0;
   /** Why the store is refused (production, after a reconnect found it unfit); null when it is not. */
@@ -70,6 +83,8 @@ export class RedisStoreCheck {
     this.redis = options.connection.redis;
     this.firstCheck = new Promise((resolve) => (this.resolveFirstCheck = resolve));
     this.redis.on('ready', this.onReady);
+    // A new node, a node gone, a new slot map (a Cluster failover or resharding): check again.
+    if (this.redis.isCluster) for (const event of ['+node', '-node', 'refresh']) this.redis.on(event, this.onTopologyChange);
     // Cheap (one GET per interval, whatever the traffic): a loss while idle is logged and counted.
     this.timer = setInterval(() => {
       if (this.redis.status === 'ready') void this.checkEpoch();
@@ -77,9 +92,42 @@ export class RedisStoreCheck {
     this.timer.unref();
   }
 
-  get epochKey(): string {
-    return this.options.epochKey;
+  /**
+   * The epoch key to read beside a claim of `key`: the one epoch key, or on a Cluster the epoch key
+   * of the master that ioredis routes the key's slot to (null while the slot map is unknown).
+   */
+  epochKeyFor(key: string): string | null {
+    if (!this.redis.isCluster) return this.options.epochKey;
+    const master = (this.redis as Cluster).slots[keySlot(key)]?.[0];
+    return master === undefined ? null : this.epochKeyOf(master);
   }
+
+  /** A Cluster master's epoch key (`host:port` as ioredis names it), in a slot that master serves. */
+  epochKeyOf(master: string): string | null {
+    const slots = (this.redis as Cluster).slots;
+    const known = this.clusterEpochKeys.get(master);
+    if (known && slots[known.slot]?.[0] === master) return known.key;
+    // The first of `<prefix>idempotency-epoch:{0}`, `{1}`, … whose slot this master serves (a few tries per master).
+    for (let n = 0; n < 200_000; n++) {
+      const key = `${this.options.epochKey}:{${n}}`;
+      const slot = keySlot(key);
+      if (slots[slot]?.[0] === master) {
+        this.clusterEpochKeys.set(master, { key, slot });
+        return key;
+      }
+    }
+    return null;
+  }
+
+  private readonly onTopologyChange = () => {
+    if (this.clusterCheckQueued) return;
+    this.clusterCheckQueued = true;
+    // One check for a burst of events (a refresh emits several).
+    setTimeout(() => {
+      this.clusterCheckQueued = false;
+      if (this.redis.status === 'ready') void this.check();
+    }, 100).unref();
+  };
 
   get logger(): Logger {
     return this.options.logger;
@@ -117,13 +165,16 @@ export class RedisStoreCheck {
     return null;
   }
 
-  /** The epoch key's value read beside a claim: another value than the one this gateway knows is a loss. */
-  observeEpoch(value: string | null): void {
-    if (this.epoch !== null && value !== this.epoch) {
-      this.lost('the epoch key vanished or changed');
+  /** An epoch key's value read beside a claim: another value than the one this gateway knows is a loss. */
+  observeEpoch(key: string, value: string | null): void {
+    const known = this.epochs.get(key);
+    if (known !== undefined && value !== known) {
+      this.lost(`the epoch key ${key} vanished or changed`);
       // Written again by the next check; until then every claim counts the same loss once.
-      this.epoch = value;
-      if (value === null) void this.checkEpoch();
+      if (value === null) {
+        this.epochs.delete(key);
+        void this.checkEpoch();
+      } else this.epochs.set(key, value);
     }
   }
 
@@ -144,28 +195,37 @@ export class RedisStoreCheck {
   close(): void {
     clearInterval(this.timer);
     this.redis.off('ready', this.onReady);
+    if (this.redis.isCluster) for (const event of ['+node', '-node', 'refresh']) this.redis.off(event, this.onTopologyChange);
   }
 
   private refuses(): boolean {
     return this.options.production && !this.options.unsafe;
   }
 
-  /** The problem line of the store now (null: fit). */
+  /** The problem line of the store now, from INFO of every master it writes to (null: fit). */
   private async fitness(): Promise<string | null> {
-    let info: string;
+    const where = this.redis.isCluster ? 'Redis Cluster' : (this.redis as Redis).options.sentinels ? 'the Redis Sentinel master' : 'Redis at REDIS_URL';
+    let infos: { master: string; info: string }[];
     try {
-      info = (await Promise.all(['memory', 'persistence', 'replication'].map((section) => this.redis.info(section)))).join('\n');
+      infos = await eachMaster(this.options.connection, async (master: Redis) => ({
+        master: `${master.options.host ?? ''}:${master.options.port ?? ''}`,
+        info: (await Promise.all(['memory', 'persistence', 'replication'].map((section) => master.info(section)))).join('\n'),
+      }));
     } catch (error) {
-      return `Redis at REDIS_URL cannot be checked (INFO answered: ${(error as Error).message}): allow INFO for the gateway's user, or set REDIS_UNSAFE_STORE=true (unsafe for money).`;
+      return `${where} cannot be checked (INFO answered: ${(error as Error).message}): allow INFO for the gateway's user, or set REDIS_UNSAFE_STORE=true (unsafe for money).`;
     }
-    const replicas = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
-    if (replicas < this.options.minReplicas) {
-      // Not a refusal here: every claim is refused (reason replication) until enough replicas acknowledge.
-      this.options.logger.warn('fewer Redis replicas than REDIS_MIN_REPLICAS', { replicas, minReplicas: this.options.minReplicas });
+    const lines: string[] = [];
+    for (const { master, info } of infos) {
+      const replicas = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
+      if (replicas < this.options.minReplicas) {
+        // Not a refusal here: every claim is refused (reason replication) until enough replicas acknowledge.
+        this.options.logger.warn('fewer Redis replicas than REDIS_MIN_REPLICAS', { master, replicas, minReplicas: this.options.minReplicas });
+      }
+      const problems = storeProblems(info, this.options.minReplicas);
+      if (problems.length > 0) lines.push(`${this.redis.isCluster ? `${master}: ` : ''}${problems.join('; ')}`);
     }
-    const problems = storeProblems(info, this.options.minReplicas);
-    if (problems.length === 0) return null;
-    return `Redis at REDIS_URL is not fit for idempotency records: ${problems.join('; ')}; or set REDIS_UNSAFE_STORE=true (unsafe for money).`;
+    if (lines.length === 0) return null;
+    return `${where} is not fit for idempotency records: ${lines.join('; ')}; or set REDIS_UNSAFE_STORE=true (unsafe for money).`;
   }
 
   private apply(line: string | null, first: boolean): void {
@@ -179,18 +239,28 @@ export class RedisStoreCheck {
     this.lastProblem = line;
   }
 
-  /** Reads the epoch key (writing one when there is none): another value than the known one is a loss. */
+  /** Reads each epoch key (writing one when there is none): another value than the known one is a loss. */
   private async checkEpoch(): Promise<void> {
-    try {
-      const value = await (this.redis as unknown as EpochCommand).idempotencyEpoch(this.options.epochKey, randomUUID());
-      if (this.epoch === null) this.epoch = value;
-      else if (value !== this.epoch) {
-        this.lost('the epoch key vanished or changed');
-        this.epoch = value;
-      }
-    } catch {
-      // Unreachable or full: the next check (or claim) tells.
-    }
+    let keys: string[];
+    if (this.redis.isCluster) {
+      const masters = new Set((this.redis as Cluster).slots.map((nodes) => nodes?.[0]).filter((m): m is string => m !== undefined));
+      keys = [...masters].map((master) => this.epochKeyOf(master)).filter((k): k is string => k !== null);
+      // A master gone, or its slots moved: its epoch key is no longer this gateway's to watch.
+      for (const [master] of this.clusterEpochKeys) if (!masters.has(master)) this.clusterEpochKeys.delete(master);
+      for (const key of this.epochs.keys()) if (!keys.includes(key)) this.epochs.delete(key);
+    } else keys = [this.options.epochKey];
+    await Promise.all(
+      keys.map(async (key) => {
+        try {
+          const value = await (this.redis as unknown as EpochCommand).idempotencyEpoch(key, randomUUID());
+          const known = this.epochs.get(key);
+          if (known !== undefined && value !== known) this.lost(`the epoch key ${key} vanished or changed`);
+          this.epochs.set(key, value);
+        } catch {
+          // Unreachable or full: the next check (or claim) tells.
+        }
+      }),
+    );
   }
 }
 

@@ -44,6 +44,19 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** How long the Redis connection was down since it first came up (keyed awards refused meanwhile); read at each scrape. */
+  observeRedisUnavailable(read: () => number): void {
+    new Counter({
+      name: 'gateway_redis_unavailable_seconds_total',
+      help: 'Seconds without a ready connection to the Redis master(s) the gateway writes to, since the first connection: keyed awards were refused (IDEMPOTENCY_STORE_UNAVAILABLE) meanwhile, e.g. during a failover.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
   /** Losses of the idempotency store's data the gateway detected (store-check.ts). */
   readonly idempotencyStoreResets = new Counter({
     name: 'gateway_idempotency_store_resets_total',

@@ -5,6 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startGateway } from '../support/gateway.js';
 import type { GraphQLResponse, TestGateway } from '../support/gateway.js';
 import { hasRedisServer, startRedis } from '../support/redis.js';
+import { redisCommand, startRedisCluster, startRedisSentinel } from '../support/redis-topology.js';
 import type { TestRedis } from '../support/redis.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -47,30 +48,52 @@ export function codedError(response: GraphQLResponse): Record<string, unknown> |
 }
 
 export interface StoreUnderTest {
-  name: 'memory' | 'redis';
-  /** Environment a gateway on this store needs (REDIS_URL, a prefix of its own). */
+  name: 'memory' | 'redis' | 'redis-cluster' | 'redis-sentinel';
+  /** Environment a gateway on this store needs (its Redis variables, a prefix of its own). */
   env(): Record<string, string>;
   redis: TestRedis | null;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Keys under this store's prefix, on every master (0 for memory): proof the gateway writes where the test thinks. */
+  storedKeys(): Promise<number>;
 }
 
-/** The two stores every contract line runs against. */
-export const STORES: StoreUnderTest[] = [
-  { name: 'memory', env: () => ({}), redis: null, start: async () => {}, stop: async () => {} },
-  {
-    name: 'redis',
+/** A Redis topology as a store under test: started once per file, a key prefix of its own. */
+function redisStore(name: StoreUnderTest['name'], start: () => Promise<{ env(): Record<string, string>; ports(): Promise<number[]>; stop(): Promise<void> }>): StoreUnderTest {
+  let topology: Awaited<ReturnType<typeof start>> | null = null;
+  const prefix = `test-${randomUUID()}:`;
+  return {
+    name,
     redis: null,
-    env() {
-      return { REDIS_URL: this.redis!.url, REDIS_KEY_PREFIX: `test-${randomUUID()}:`, REDIS_TIMEOUT_MS: '300' };
-    },
+    env: () => ({ ...topology!.env(), REDIS_KEY_PREFIX: prefix, REDIS_TIMEOUT_MS: '300' }),
     async start() {
-      this.redis = await startRedis();
+      topology = await start();
     },
     async stop() {
-      await this.redis?.stop();
+      await topology?.stop();
     },
-  },
+    async storedKeys() {
+      const counts = await Promise.all((await topology!.ports()).map(async (port) => (await redisCommand(port, 'KEYS', `${prefix}*`)).split('\n').filter(Boolean).length));
+      return counts.reduce((a, b) => a + b, 0);
+    },
+  };
+}
+
+/** The stores every contract line runs against: memory, one redis-server, a 3-master Cluster, a Sentinel group. */
+export const STORES: StoreUnderTest[] = [
+  { name: 'memory', env: () => ({}), redis: null, start: async () => {}, stop: async () => {}, storedKeys: async () => 0 },
+  redisStore('redis', async () => {
+    const redis = await startRedis();
+    return { env: () => ({ REDIS_URL: redis.url }), ports: async () => [redis.port], stop: () => redis.stop() };
+  }),
+  redisStore('redis-cluster', async () => {
+    const cluster = await startRedisCluster();
+    return { env: cluster.env, ports: async () => cluster.masters.map((m) => m.port), stop: cluster.stop };
+  }),
+  redisStore('redis-sentinel', async () => {
+    const sentinel = await startRedisSentinel({ replicas: 1 });
+    return { env: sentinel.env, ports: async () => [await sentinel.announcedMasterPort()], stop: sentinel.stop };
+  }),
 ];
 
 export const redisAvailable = await hasRedisServer();
