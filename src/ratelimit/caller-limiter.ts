@@ -62,6 +62,14 @@ interface AdmitCommand {
   gatewayCallerAdmit(count: string, block: string, limit: number, windowMs: number): Promise<[number, number, number]>;
 }
 
+/** The little of an ioredis client (Redis or Cluster) the block subscriber uses. */
+interface Subscriber {
+  on(event: 'error' | 'ready', listener: () => void): unknown;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  subscribe(channel: string): Promise<unknown>;
+  disconnect(): void;
+}
+
 export class CallerLimiter implements CallerGate {
   /** Callers blocked after a 429: token hash -> Date.now() until which. */
   private readonly blocks = new Map<string, number>();
@@ -69,13 +77,14 @@ export class CallerLimiter implements CallerGate {
   private readonly counts = new Map<string, [number, number]>();
   private storeDown = false;
   /** With Redis: the connection that hears other instances' blocks (subscribed once ready, again after each reconnect). */
-  private readonly subscriber: { disconnect(): void } | null = null;
+  private readonly subscriber: Subscriber | null = null;
 
   constructor(private readonly options: CallerLimiterOptions) {
     const { redis } = options;
     if (!redis) return;
     redis.redis.defineCommand('gatewayCallerAdmit', { lua: ADMIT, numberOfKeys: 2 });
-    const subscriber = redis.redis.duplicate();
+    // One server, Sentinel or Cluster: each client's duplicate() is a connection of the same topology.
+    const subscriber = (redis.redis as unknown as { duplicate(): Subscriber }).duplicate();
     subscriber.on('error', () => {}); // the main connection logs Redis outages
     subscriber.on('ready', () => void subscriber.subscribe(this.channel).catch(() => {}));
     subscriber.on('message', (_channel: string, message: string) => this.heard(message));
