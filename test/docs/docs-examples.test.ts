@@ -73,7 +73,8 @@ test('every fenced block of these pages is one this file runs or has judged', ()
     'ts:// gateway.config.ts, for `npx hive-gateway supergraph`',
     'yaml:headers:',
   ]);
-  expect(blocks(doc('operations.md')).map((b) => b.language)).toEqual(['json']);
+  // The request log line, then the keyed load test's printed figures (Sentinel, one server, Cluster).
+  expect(blocks(doc('operations.md')).map((b) => b.language)).toEqual(['json', 'text', 'text', 'text']);
   // Layout tree, request-flow diagram, then the add-an-endpoint recipe.
   expect(blocks(doc('architecture.md')).map((b) => b.language)).toEqual(['', '', 'ts', 'ts', 'ts']);
   // The load test's printed figures.

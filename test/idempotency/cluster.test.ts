@@ -24,10 +24,11 @@ const waitCalls = async (port: number) => Number(/^cmdstat_wait:calls=(\d+)/m.ex
 const slotOfKey = (key: string) => keySlot(`{${createHash('sha256').update(key).digest('base64url')}}`);
 
 /** `count` fresh idempotency keys whose records live in `slot`. */
-function keysInSlot(slot: number, count: number): string[] {
+/** `count` keys in `slot`, named after the test that uses them (a slot may come back in another test). */
+function keysInSlot(slot: number, count: number, label: string): string[] {
   const keys: string[] = [];
   for (let i = 0; keys.length < count; i++) {
-    const key = `slot-${slot}-${i}`;
+    const key = `${label}-${slot}-${i}`;
     if (slotOfKey(key) === slot) keys.push(key);
   }
   return keys;
@@ -119,7 +120,7 @@ describe.skipIf(!redisAvailable)('two gateway processes on a Redis Cluster', () 
       }
     });
     // Claims of fresh keys in the moving slot, sent to both instances at once while the slot is half moved.
-    const moving = keysInSlot(slot, 20);
+    const moving = keysInSlot(slot, 20, 'moving');
     let burst: Promise<(string | null)[][]> = Promise.resolve([]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     await cluster.migrateSlot(slot, to, async () => {
@@ -158,11 +159,11 @@ describe.skipIf(!redisAvailable)('two gateway processes on a Redis Cluster', () 
     const before = await Promise.all(cluster.masters.map((m) => waitCalls(m.port)));
     // A WAIT that outlasts REDIS_TIMEOUT_MS on a loaded machine refuses the claim (nothing sent): the client retries.
     let refused = 0;
-    for (const key of keysInSlot(slot, 5)) {
+    for (const key of keysInSlot(slot, 5, 'wait')) {
       for (let attempt = 0; ; attempt++) {
         const res = await keyedAdd(a, key);
         if (res.body.data?.addChallengeHistory?.__typename === 'AddChallengeHistorySuccess') break;
-        expect(codedError(res)).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', outcomeUnknown: false });
+        expect(codedError(res), JSON.stringify(res.body)).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', outcomeUnknown: false });
         expect(attempt).toBeLessThan(10);
         refused += 1;
       }
@@ -182,7 +183,7 @@ describe.skipIf(!redisAvailable)('two gateway processes on a Redis Cluster', () 
     const [resetsA, resetsB] = await Promise.all([metric(a, 'gateway_idempotency_store_resets_total'), metric(b, 'gateway_idempotency_store_resets_total')]);
     const victim = cluster.masters[2]!;
     await redisCommand(victim.port, 'FLUSHALL');
-    const key = keysInSlot(await firstSlotOf(victim.port), 1)[0]!;
+    const key = keysInSlot(await firstSlotOf(victim.port), 1, 'flushed')[0]!;
     const res = await keyedAdd(a, key);
     expect(codedError(res)).toMatchObject({ code: 'IDEMPOTENCY_STORE_UNAVAILABLE', outcomeUnknown: false });
     expect(upstream.requests).toHaveLength(0);
