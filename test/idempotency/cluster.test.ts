@@ -9,12 +9,11 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import type { GatewayProcess } from '../support/gateway-process.js';
-import { eventually, gate } from '../support/operations.js';
 import { keySlot, redisCommand, startRedisCluster } from '../support/redis-topology.js';
 import type { TestRedisCluster } from '../support/redis-topology.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { codedError, keyedAdd, newKey, redisAvailable } from './keyed.js';
+import { codedError, expectOnePostForOneKey, keyedAdd, newKey, redisAvailable } from './keyed.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const metric = async (gw: GatewayProcess, name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await fetch(new URL('/metrics', gw.url)).then((r) => r.text()))?.[1]);
@@ -59,20 +58,7 @@ describe.skipIf(!redisAvailable)('two gateway processes on a Redis Cluster', () 
   });
 
   test('the same key sent to both at once: exactly one POST, equal answers; the records sit in the key\'s slot', async () => {
-    upstream.reset();
-    const answer = gate();
-    upstream.respondWith(async () => {
-      await answer.opened;
-      return { status: 201, body: challengeHistoryBody({ id: 4242 }) };
-    });
-    const key = newKey();
-    const both = [keyedAdd(a, key), keyedAdd(b, key), keyedAdd(a, key), keyedAdd(b, key)];
-    await eventually(() => upstream.requests.length === 1);
-    answer.open();
-    const results = (await Promise.all(both)).map((r) => r.body.data.addChallengeHistory);
-    expect(upstream.requests).toHaveLength(1);
-    expect(results.map((r) => r.challengeHistory.id)).toEqual(['4242', '4242', '4242', '4242']);
-    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    const key = await expectOnePostForOneKey(upstream, a, b);
     const owner = await cluster.ownerOf(slotOfKey(key));
     expect(Number(await redisCommand(owner.port, 'CLUSTER', 'COUNTKEYSINSLOT', String(slotOfKey(key))))).toBeGreaterThan(0);
   });

@@ -1,13 +1,14 @@
 // The keyed award as the idempotency tests send it, and the stores they run against.
 
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startGateway } from '../support/gateway.js';
 import type { GraphQLResponse, TestGateway } from '../support/gateway.js';
 import { hasRedisServer, startRedis } from '../support/redis.js';
 import { redisCommand, startRedisCluster, startRedisSentinel } from '../support/redis-topology.js';
 import type { TestRedis } from '../support/redis.js';
-import { startScriptableUpstream } from '../support/scriptable-upstream.js';
+import { eventually, gate } from '../support/operations.js';
+import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 
 export const KEYED_ADD = /* GraphQL */ `
@@ -117,4 +118,26 @@ export function useRedisGateway(env: Record<string, string> = {}): { redis: Test
     await fixture.redis?.stop();
   });
   return fixture;
+}
+
+/**
+ * One key sent to two instances at once, twice each, while the upstream holds its answer: exactly
+ * one POST, four equal answers, one of them not a replay. Answers the key.
+ */
+export async function expectOnePostForOneKey(upstream: ScriptableUpstream, a: Pick<TestGateway, 'graphql'>, b: Pick<TestGateway, 'graphql'>): Promise<string> {
+  upstream.reset();
+  const answer = gate();
+  upstream.respondWith(async () => {
+    await answer.opened;
+    return { status: 201, body: challengeHistoryBody({ id: 4242 }) };
+  });
+  const key = newKey();
+  const both = [keyedAdd(a, key), keyedAdd(b, key), keyedAdd(a, key), keyedAdd(b, key)];
+  await eventually(() => upstream.requests.length === 1);
+  answer.open();
+  const results = (await Promise.all(both)).map((r) => r.body.data.addChallengeHistory);
+  expect(upstream.requests).toHaveLength(1);
+  expect(results.map((r) => r.challengeHistory.id)).toEqual(['4242', '4242', '4242', '4242']);
+  expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+  return key;
 }

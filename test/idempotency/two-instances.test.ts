@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import type { GatewayProcess } from '../support/gateway-process.js';
-import { eventually, gate } from '../support/operations.js';
+import { eventually } from '../support/operations.js';
 import { startRedis } from '../support/redis.js';
 import type { TestRedis } from '../support/redis.js';
-import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
+import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { KEYED_ADD, codedError, keyedAdd, newKey, redisAvailable } from './keyed.js';
+import { KEYED_ADD, codedError, expectOnePostForOneKey, keyedAdd, newKey, redisAvailable } from './keyed.js';
 
 const UPSTREAM_TIMEOUT_MS = 1000;
 
@@ -33,20 +33,7 @@ describe.skipIf(!redisAvailable)('two instances on one Redis', () => {
   });
 
   test('the same key sent to both at once: exactly one POST, both answers equal', async () => {
-    upstream.reset();
-    const answer = gate();
-    upstream.respondWith(async () => {
-      await answer.opened;
-      return { status: 201, body: challengeHistoryBody({ id: 4242 }) };
-    });
-    const key = newKey();
-    const both = [keyedAdd(a, key), keyedAdd(b, key), keyedAdd(a, key), keyedAdd(b, key)];
-    await eventually(() => upstream.requests.length === 1);
-    answer.open();
-    const results = (await Promise.all(both)).map((r) => r.body.data.addChallengeHistory);
-    expect(upstream.requests).toHaveLength(1);
-    expect(results.map((r) => r.challengeHistory.id)).toEqual(['4242', '4242', '4242', '4242']);
-    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    await expectOnePostForOneKey(upstream, a, b);
   });
 
   test('an APQ hash registered through one instance runs on the other', async () => {
