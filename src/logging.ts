@@ -64,7 +64,7 @@ export function createLogger({ level = 'info', write }: { level?: LogLevel; writ
     destination,
   );
   const at = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) =>
-    log[lvl](fields ? boundFields(fields) : {}, msg.length > MAX_LOG_FIELD_CHARS ? cut(msg) : msg);
+    log[lvl](fields ? boundFields(fields) : {}, boundText(msg));
   return {
     debug: at('debug'),
     info: at('info'),
@@ -86,6 +86,9 @@ const MAX_LOG_DEPTH = 3;
 
 const cut = (text: string) => `${text.slice(0, MAX_LOG_FIELD_CHARS)}…[cut ${text.length - MAX_LOG_FIELD_CHARS} chars]`;
 
+/** A client's text as a log field or span attribute may hold it: at most MAX_LOG_FIELD_CHARS, marked when cut. */
+export const boundText = (text: string): string => (text.length > MAX_LOG_FIELD_CHARS ? cut(text) : text);
+
 /** `fields` itself when every value is within the bounds (the common case: nothing is copied), else a bounded copy. */
 function boundFields(fields: Record<string, unknown>): Record<string, unknown> {
   for (const key in fields) {
@@ -98,7 +101,7 @@ function boundFields(fields: Record<string, unknown>): Record<string, unknown> {
 }
 
 function boundValue(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.length > MAX_LOG_FIELD_CHARS ? cut(value) : value;
+  if (typeof value === 'string') return boundText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_LOG_DEPTH) return '…[cut: nested too deep]';
   if (Array.isArray(value)) {
@@ -115,7 +118,7 @@ function boundValue(value: unknown, depth: number): unknown {
       bounded['…'] = '[cut: more fields]';
       break;
     }
-    bounded[key.length > MAX_LOG_FIELD_CHARS ? cut(key) : key] = boundValue((value as Record<string, unknown>)[key], depth + 1);
+    bounded[boundText(key)] = boundValue((value as Record<string, unknown>)[key], depth + 1);
   }
   return bounded;
 }

@@ -2,6 +2,7 @@
 // RequestTelemetry.upstreamCall). In the observer list (server.ts) only when spans are exported.
 
 import { SpanStatusCode } from '@opentelemetry/api';
+import { boundText } from '../logging.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 import type { Tracing } from '../telemetry/tracing.js';
@@ -20,11 +21,13 @@ export function requestSpans(tracing: Tracing): RequestObserver {
 function endRequestSpan(telemetry: RequestTelemetry, status: number): void {
   const span = telemetry.span;
   if (!span) return;
+  // The client's operation name, bounded as in the log line: spans leave the gateway too.
+  const operationName = telemetry.operationName ? boundText(telemetry.operationName) : null;
   if (telemetry.operationType) {
-    span.updateName(`${telemetry.operationType} ${telemetry.operationName ?? telemetry.rootFields}`);
+    span.updateName(`${telemetry.operationType} ${operationName ?? telemetry.rootFields}`);
     span.setAttribute('graphql.operation.type', telemetry.operationType);
   }
-  if (telemetry.operationName) span.setAttribute('graphql.operation.name', telemetry.operationName);
+  if (operationName) span.setAttribute('graphql.operation.name', operationName);
   if (telemetry.resultType) span.setAttribute('graphql.result.type', telemetry.resultType);
   if (telemetry.errorCode) {
     span.setAttribute('graphql.error.code', telemetry.errorCode);

@@ -1,6 +1,7 @@
 // W3C trace context reaches the upstream; OTLP spans are exported when an endpoint is configured.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { MAX_LOG_FIELD_CHARS } from '../../src/logging.js';
 import { startGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { attribute, startOtlpReceiver } from '../support/otlp-receiver.js';
@@ -87,4 +88,19 @@ test('each upstream call gets its own CLIENT span, also when one request reads s
   const parents = upstream.requests.map((r) => String(r.headers.traceparent).split('-')[2]).sort();
   expect(parents).toEqual(clients.map((span) => span.spanId).sort());
   expect(new Set(parents).size).toBe(2);
+});
+
+test('a 500 KB operationName reaches the exported span cut to the log fields\' bound, marked as cut', async () => {
+  upstream.reset();
+  const name = `Op${'x'.repeat(500_000)}`;
+  await withGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }, async (gw) => {
+    const res = await gw.graphql({ query: `query ${name} { __typename }`, operationName: name }, { token: null });
+    expect(res.body).toEqual({ data: { __typename: 'Query' } });
+    await gw.gateway.tracing!.forceFlush();
+  });
+  const span = receiver.spans.find((s) => String(attribute(s, 'graphql.operation.name') ?? '').startsWith('Opxxx'));
+  expect(span).toBeDefined();
+  const bounded = `${name.slice(0, MAX_LOG_FIELD_CHARS)}…[cut ${name.length - MAX_LOG_FIELD_CHARS} chars]`;
+  expect(attribute(span!, 'graphql.operation.name')).toBe(bounded);
+  expect(span!.name).toBe(`query ${bounded}`);
 });
