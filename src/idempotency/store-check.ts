@@ -209,7 +209,7 @@ export class RedisStoreCheck {
     try {
       infos = await eachMaster(this.options.connection, async (master: Redis) => ({
         master: `${master.options.host ?? ''}:${master.options.port ?? ''}`,
-        info: (await Promise.all(['memory', 'persistence', 'replication'].map((section) => master.info(section)))).join('\n'),
+        info: (await Promise.all(['memory', 'persistence', 'replication', 'cluster'].map((section) => master.info(section)))).join('\n'),
       }));
     } catch (error) {
       return `${where} cannot be checked (INFO answered: ${(error as Error).message}): allow INFO for the gateway's user, or set REDIS_UNSAFE_STORE=true (unsafe for money).`;
@@ -222,6 +222,10 @@ export class RedisStoreCheck {
         this.options.logger.warn('fewer Redis replicas than REDIS_MIN_REPLICAS', { master, replicas, minReplicas: this.options.minReplicas });
       }
       const problems = storeProblems(info, this.options.minReplicas);
+      // A Cluster node behind REDIS_URL or Sentinel: a plain client is answered MOVED for most keys.
+      if (!this.redis.isCluster && /^cluster_enabled:1/m.test(info)) {
+        problems.push('it is a Redis Cluster node (cluster_enabled:1), which answers MOVED to a plain client: list the nodes in REDIS_CLUSTER_NODES instead');
+      }
       if (problems.length > 0) lines.push(`${this.redis.isCluster ? `${master}: ` : ''}${problems.join('; ')}`);
     }
     if (lines.length === 0) return null;

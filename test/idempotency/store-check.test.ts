@@ -65,6 +65,14 @@ describe.skipIf(!redisAvailable)('the store is checked fit for money', () => {
     expect(lines[0]).not.toContain(redis.url);
   });
 
+  test('production, REDIS_URL at a Redis Cluster node: refused at start-up, naming REDIS_CLUSTER_NODES (issue 19: every keyed award was refused, CROSSSLOT)', async () => {
+    const redis = await redisWith([...FIT, '--cluster-enabled', 'yes']);
+    const { url, error } = await startOn(redis, {});
+    expect(url).toBeNull();
+    expect(error?.name).toBe('StartupError');
+    expect(error?.message).toContain('it is a Redis Cluster node (cluster_enabled:1), which answers MOVED to a plain client: list the nodes in REDIS_CLUSTER_NODES instead');
+  });
+
   test.each(['volatile-lru', 'volatile-ttl', 'allkeys-lru'])('production, maxmemory-policy %s: refused at start-up, naming the setting', async (policy) => {
     const redis = await redisWith([...FIT, '--maxmemory-policy', policy]);
     const { url, error } = await startOn(redis, {});
