@@ -8,7 +8,7 @@ import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
 import { eventually, gate } from '../support/operations.js';
-import { AWARD, STORES, codedError, keyedAdd, newKey, redisAvailable, startKeyedGateway } from './keyed.js';
+import { AWARD, STORES, codedError, keyedAdd, keyedAddServed, newKey, redisAvailable, startKeyedGateway } from './keyed.js';
 
 const posts = (upstream: ScriptableUpstream) => upstream.requests.filter((r) => r.method === 'POST').length;
 
@@ -113,7 +113,7 @@ describe.each(STORES)('$name store', (store) => {
 
   test('the same key with other arguments is IDEMPOTENCY_KEY_REUSED, with no upstream call', async () => {
     const key = newKey();
-    await keyedAdd(gw, key);
+    await keyedAddServed(gw, key);
     const variants: Parameters<typeof keyedAdd>[2][] = [
       { ambassadorId: '8' },
       { input: { points: 43 } },
@@ -133,7 +133,7 @@ describe.each(STORES)('$name store', (store) => {
   test('the same key with another token is refused, with no upstream call and nothing of the first answer', async () => {
     const key = newKey();
     upstream.respondWith({ status: 201, body: challengeHistoryBody({ id: 90210, message: 'secret note' }) });
-    await keyedAdd(gw, key);
+    await keyedAddServed(gw, key);
     const other = await keyedAdd(gw, key, { token: 'another-tenant-token' });
     expect(codedError(other)).toEqual({ code: 'IDEMPOTENCY_KEY_REUSED', outcomeUnknown: false });
     expect(other.body.data).toBeNull();

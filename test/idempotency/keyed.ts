@@ -43,6 +43,23 @@ export function keyedAdd(gw: Pick<TestGateway, 'graphql'>, key: string | null, {
 
 export const newKey = () => randomUUID();
 
+/**
+ * A keyed award retried, as a client does, while the store refuses it unsent
+ * (IDEMPOTENCY_STORE_UNAVAILABLE: a Redis command slower than REDIS_TIMEOUT_MS on a loaded
+ * machine); at most five tries. Requires the award to be served in the end.
+ */
+export async function keyedAddServed(gw: Pick<TestGateway, 'graphql'>, key: string, options: KeyedOptions = {}): Promise<GraphQLResponse> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await keyedAdd(gw, key, options);
+    const error = codedError(res);
+    if (error?.code !== 'IDEMPOTENCY_STORE_UNAVAILABLE' || attempt === 5) {
+      expect(error, JSON.stringify(res.body)).toBeNull();
+      return res;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The coded error of a single-field answer, or null when the field resolved. */
 export function codedError(response: GraphQLResponse): Record<string, unknown> | null {
   return response.body.errors?.[0]?.extensions ?? null;
