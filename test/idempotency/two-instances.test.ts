@@ -3,40 +3,23 @@
 // the other answers without posting; an APQ hash registered on one runs on the other.
 
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startGatewayProcess } from '../support/gateway-process.js';
-import type { GatewayProcess } from '../support/gateway-process.js';
+import { describe, expect, test } from 'vitest';
+import { useTwoGatewaysOnRedis } from '../support/gateway-process.js';
 import { eventually } from '../support/operations.js';
-import { startRedis } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
-import { startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
 import { KEYED_ADD, codedError, expectOnePostForOneKey, keyedAdd, newKey, redisAvailable } from './keyed.js';
 
 const UPSTREAM_TIMEOUT_MS = 1000;
 
 describe.skipIf(!redisAvailable)('two instances on one Redis', () => {
-  let redis: TestRedis;
-  let upstream: ScriptableUpstream;
-  let a: GatewayProcess;
-  let b: GatewayProcess;
-  beforeAll(async () => {
-    redis = await startRedis();
-    upstream = await startScriptableUpstream();
-    const env = { UPSTREAM_URL: upstream.url.href, REDIS_URL: redis.url, UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), UPSTREAM_QUEUE_TIMEOUT_MS: '500', REDIS_TIMEOUT_MS: '300' };
-    [a, b] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await upstream?.close();
-    await redis?.stop();
-  });
+  const fx = useTwoGatewaysOnRedis({ UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), UPSTREAM_QUEUE_TIMEOUT_MS: '500', REDIS_TIMEOUT_MS: '300' });
 
   test('the same key sent to both at once: exactly one POST, both answers equal', async () => {
+    const { upstream, a, b } = fx;
     await expectOnePostForOneKey(upstream, a, b);
   });
 
   test('an APQ hash registered through one instance runs on the other', async () => {
+    const { upstream, a, b } = fx;
     upstream.reset();
     const hash = createHash('sha256').update(KEYED_ADD).digest('hex');
     const variables = { ambassadorId: '7', input: { points: 1, score: 1 } };
@@ -51,6 +34,7 @@ describe.skipIf(!redisAvailable)('two instances on one Redis', () => {
   });
 
   test('kill -9 the instance holding a slow call: the other answers OUTCOME_UNKNOWN once the mark expires, and never posts', async () => {
+    const { upstream, a, b } = fx;
     upstream.reset();
     upstream.respondWith(() => new Promise(() => {})); // never answers: the call is in flight when its instance dies
     const key = newKey();

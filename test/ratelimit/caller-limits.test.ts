@@ -4,8 +4,7 @@
 // gateway processes on one real redis-server share both.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { startGatewayProcess } from '../support/gateway-process.js';
-import type { GatewayProcess } from '../support/gateway-process.js';
+import { useTwoGatewaysOnRedis } from '../support/gateway-process.js';
 import { startGateway, useGatewayOn } from '../support/gateway.js';
 import { startRedis } from '../support/redis.js';
 import type { TestRedis } from '../support/redis.js';
@@ -109,46 +108,20 @@ async function expectRetryAfterHonoured(upstream: ScriptableUpstream, first: Gat
 }
 
 describe.skipIf(!redisAvailable)("two gateway processes on one redis-server, CALLER_RATE_LIMIT off: the upstream's 429 is shared", () => {
-  let redis: TestRedis;
-  let upstream: ScriptableUpstream;
-  let a: GatewayProcess;
-  let b: GatewayProcess;
-  beforeAll(async () => {
-    redis = await startRedis();
-    upstream = await startScriptableUpstream();
-    const env = { UPSTREAM_URL: upstream.url.href, REDIS_URL: redis.url };
-    [a, b] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await upstream?.close();
-    await redis?.stop();
-  });
+  const fx = useTwoGatewaysOnRedis();
 
   test('a caller answered 429 through one is refused unsent by the other until Retry-After, then served', async () => {
+    const { upstream, a, b } = fx;
     upstream.reset();
     await expectRetryAfterHonoured(upstream, a, b, 'shared-default-limited-01');
   });
 });
 
 describe.skipIf(!redisAvailable)('two gateway processes on one redis-server', () => {
-  let redis: TestRedis;
-  let upstream: ScriptableUpstream;
-  let a: GatewayProcess;
-  let b: GatewayProcess;
-  beforeAll(async () => {
-    redis = await startRedis();
-    upstream = await startScriptableUpstream();
-    const env = { UPSTREAM_URL: upstream.url.href, REDIS_URL: redis.url, CALLER_RATE_LIMIT: String(LIMIT), CALLER_RATE_WINDOW_S: '60' };
-    [a, b] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await upstream?.close();
-    await redis?.stop();
-  });
+  const fx = useTwoGatewaysOnRedis({ CALLER_RATE_LIMIT: String(LIMIT), CALLER_RATE_WINDOW_S: '60' });
 
   test('share the limit: LIMIT calls in all, whichever instance takes them', async () => {
+    const { upstream, a, b } = fx;
     upstream.reset();
     const results = [];
     for (let i = 0; i < LIMIT + 3; i++) results.push(await addChallengeHistory(i % 2 ? a : b, '7', { token: RUNAWAY }));
@@ -158,6 +131,7 @@ describe.skipIf(!redisAvailable)('two gateway processes on one redis-server', ()
   });
 
   test("share the upstream's 429: a caller limited through one is refused unsent by the other", async () => {
+    const { upstream, a, b } = fx;
     upstream.reset();
     const limited = 'shared-limited-token-0123';
     upstream.respondWith((request) =>

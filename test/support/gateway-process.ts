@@ -4,7 +4,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess, ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { afterAll, beforeAll } from 'vitest';
 import { postGraphQL } from './gateway.js';
+import { startRedis } from './redis.js';
+import type { TestRedis } from './redis.js';
+import { startScriptableUpstream } from './scriptable-upstream.js';
+import type { ScriptableUpstream } from './scriptable-upstream.js';
 import type { GraphQLRequest, GraphQLResponse } from './gateway.js';
 
 export interface GatewayProcess {
@@ -82,4 +87,24 @@ function exited(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
     child.once('exit', () => resolve());
     child.kill(signal);
   });
+}
+
+/**
+ * A redis-server, a scriptable upstream and two gateway processes on both (`env` added to
+ * UPSTREAM_URL and REDIS_URL), started once for the calling describe block and stopped after it.
+ */
+export function useTwoGatewaysOnRedis(env: Record<string, string> = {}): { redis: TestRedis; upstream: ScriptableUpstream; a: GatewayProcess; b: GatewayProcess } {
+  const fixture = {} as { redis: TestRedis; upstream: ScriptableUpstream; a: GatewayProcess; b: GatewayProcess };
+  beforeAll(async () => {
+    fixture.redis = await startRedis();
+    fixture.upstream = await startScriptableUpstream();
+    const all = { UPSTREAM_URL: fixture.upstream.url.href, REDIS_URL: fixture.redis.url, ...env };
+    [fixture.a, fixture.b] = await Promise.all([startGatewayProcess(all), startGatewayProcess(all)]);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([fixture.a?.close(), fixture.b?.close()]);
+    await fixture.upstream?.close();
+    await fixture.redis?.stop();
+  });
+  return fixture;
 }
