@@ -9,6 +9,8 @@
 //
 // No allocation per call: the failure times live in a ring of fixed size.
 
+import { WindowedCounts } from './windowed-counts.js';
+
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 export interface BreakerSettings {
@@ -51,12 +53,8 @@ export class CircuitBreaker {
   private openedAt = 0;
   private halfOpenedAt = 0;
   private trialsInFlight = 0;
-  // Calls and failures settled in the current and previous half-window (the share's denominator).
-  private halfStart = 0;
-  private calls = 0;
-  private failed = 0;
-  private previousCalls = 0;
-  private previousFailed = 0;
+  /** Calls and failures settled in about the window (the share's denominator). */
+  private readonly settled: WindowedCounts;
 
   constructor(
     private readonly settings: BreakerSettings,
@@ -64,6 +62,7 @@ export class CircuitBreaker {
     private readonly now: () => number = performance.now.bind(performance),
   ) {
     this.ring = new Float64Array(Math.max(1, settings.failures));
+    this.settled = new WindowedCounts(settings.windowMs);
   }
 
   get state(): BreakerState {
@@ -101,29 +100,17 @@ export class CircuitBreaker {
     }
     if (health === 'not_sent' || this.current !== 'closed') return;
     const now = this.now();
-    this.roll(now);
-    this.calls++;
+    this.settled.addCall(now);
     if (health !== 'unwell') return;
-    this.failed++;
+    this.settled.addEvent(now);
     const size = this.ring.length;
     this.ring[this.next] = now;
     this.next = (this.next + 1) % size;
     if (this.counted < size) this.counted++;
     // Full ring: the oldest of the last `failures` failures is at `next`.
-    if (this.counted === size && now - this.ring[this.next % size]! <= this.settings.windowMs && this.failed + this.previousFailed >= FAILURE_SHARE * (this.calls + this.previousCalls)) {
+    if (this.counted === size && now - this.ring[this.next % size]! <= this.settings.windowMs && this.settled.eventsAt(now) >= FAILURE_SHARE * this.settled.callsAt(now)) {
       this.open(size);
     }
-  }
-
-  private roll(now: number): void {
-    const half = this.settings.windowMs / 2;
-    if (now - this.halfStart < half) return;
-    const fresh = now - this.halfStart >= 2 * half;
-    this.previousCalls = fresh ? 0 : this.calls;
-    this.previousFailed = fresh ? 0 : this.failed;
-    this.calls = 0;
-    this.failed = 0;
-    this.halfStart = now;
   }
 
   private open(failures: number): void {
@@ -134,7 +121,7 @@ export class CircuitBreaker {
   private close(): void {
     this.counted = 0;
     this.next = 0;
-    this.calls = this.failed = this.previousCalls = this.previousFailed = 0;
+    this.settled.reset();
     this.move('closed', 0);
   }
 

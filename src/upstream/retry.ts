@@ -9,6 +9,7 @@
 // last RETRY_BUDGET_WINDOW_MS may be at most RETRY_BUDGET_SHARE of the calls plus RETRY_BUDGET_MIN.
 
 import type { UpstreamError } from './errors.js';
+import { WindowedCounts } from './windowed-counts.js';
 
 export const RETRY_BACKOFF_BASE_MS = 50;
 /**
@@ -26,41 +27,22 @@ export const RETRY_BUDGET_MIN = 10;
 
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
 
-/** Calls and retries over a sliding window of two fixed halves: no allocation per call. */
+/** Calls and retries over the budget's window (WindowedCounts): no allocation per call. */
 export class RetryBudget {
-  private halfStart = 0;
-  private calls = 0;
-  private retries = 0;
-  private previousCalls = 0;
-  private previousRetries = 0;
+  private readonly counts = new WindowedCounts(RETRY_BUDGET_WINDOW_MS);
 
   constructor(private readonly now: () => number = performance.now.bind(performance)) {}
 
   recordCall(): void {
-    this.roll();
-    this.calls++;
+    this.counts.addCall(this.now());
   }
 
   /** Takes one retry from the budget; false (nothing taken) when it is spent. */
   tryTakeRetry(): boolean {
-    this.roll();
-    const calls = this.calls + this.previousCalls;
-    const retries = this.retries + this.previousRetries;
-    if (retries >= RETRY_BUDGET_MIN + RETRY_BUDGET_SHARE * calls) return false;
-    this.retries++;
-    return true;
-  }
-
-  private roll(): void {
     const now = this.now();
-    const half = RETRY_BUDGET_WINDOW_MS / 2;
-    if (now - this.halfStart < half) return;
-    const fresh = now - this.halfStart >= 2 * half;
-    this.previousCalls = fresh ? 0 : this.calls;
-    this.previousRetries = fresh ? 0 : this.retries;
-    this.calls = 0;
-    this.retries = 0;
-    this.halfStart = now;
+    if (this.counts.eventsAt(now) >= RETRY_BUDGET_MIN + RETRY_BUDGET_SHARE * this.counts.callsAt(now)) return false;
+    this.counts.addEvent(now);
+    return true;
   }
 }
 
