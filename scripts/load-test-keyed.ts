@@ -15,10 +15,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logging.js';
-import { createGateway } from '../src/server.js';
-import type { Gateway } from '../src/server.js';
+import { loadConfig } from '../src/app/config.js';
+import { createLogger } from '../src/telemetry/logging.js';
+import { createGateway } from '../src/app/gateway.js';
+import type { Gateway } from '../src/app/gateway.js';
 import { startLoadTopology } from './support/load-topology.js';
 import { challengeHistoryBody, startScriptableUpstream } from './support/scriptable-upstream.js';
 import type { ScriptedResponse } from './support/scriptable-upstream.js';

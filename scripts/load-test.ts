@@ -19,9 +19,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logging.js';
-import { createGateway } from '../src/server.js';
+import { loadConfig } from '../src/app/config.js';
+import { createLogger } from '../src/telemetry/logging.js';
+import { createGateway } from '../src/app/gateway.js';
 import { answerOf, AwardLedger, refusalAnswer, reportTally } from './support/award-ledger.js';
 import type { Answer } from './support/award-ledger.js';
 import { bump, runHostileMix } from './support/hostile-mix.js';

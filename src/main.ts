@@ -3,11 +3,11 @@
 // stdout carries only the JSON log lines; what this file says to a person goes to stderr.
 
 // First: V8's heap settings apply before the other modules load.
-import './heap-tuning.js';
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logging.js';
-import { createGateway } from './server.js';
-import { StartupError, checkUpstreamResolves, listenOrExplain, probeUpstream } from './startup.js';
+import './app/heap-tuning.js';
+import { ConfigError, loadConfig } from './app/config.js';
+import { createLogger } from './telemetry/logging.js';
+import { createGateway } from './app/gateway.js';
+import { StartupError, checkUpstreamResolves, listenOrExplain, probeUpstream } from './app/startup.js';
 
 async function main(): Promise<void> {
   let config = loadConfig();

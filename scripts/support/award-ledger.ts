@@ -114,7 +114,7 @@ export class AwardLedger {
   }
 }
 
-/** Refusals before GraphQL (src/http-guard.ts), by HTTP status: nothing ran, the outcome is known. */
+/** Refusals before GraphQL (src/http/guard.ts), by HTTP status: nothing ran, the outcome is known. */
 const HTTP_REFUSALS: Record<number, string> = { 503: 'SERVER_BUSY' };
 
 /** The answer of an HTTP refusal to every award of its request, or undefined when it is not one. */

@@ -2,7 +2,7 @@
 // wrong with it mid-run: on Sentinel the master is killed with SIGKILL (KILLS times, default 1) and
 // the promotion timed; on a Cluster slots move between masters while clients award.
 
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/app/config.js';
 import { startRedis } from './redis.js';
 import { redisCommand, startRedisCluster, startRedisSentinel } from './redis-topology.js';
 

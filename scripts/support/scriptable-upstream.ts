@@ -129,7 +129,7 @@ export function challengeById(otherwise: ScriptedResponse = { status: 200, body:
   };
 }
 
-// The gateway's start-up probe (src/startup.ts) and the API's answer to it without a token.
+// The gateway's start-up probe (src/app/startup.ts) and the API's answer to it without a token.
 const PROBE_USER_AGENT = 'challenge-gateway-startup-probe';
 const PROBE_ANSWER: ScriptedResponse = { status: 401, body: { message: 'Unauthorized.' } };
 

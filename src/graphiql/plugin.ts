@@ -4,7 +4,7 @@
 
 import { shouldRenderGraphiQL } from 'graphql-yoga';
 import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
-import type { GatewayConfig } from '../config.js';
+import type { GatewayConfig } from '../app/config.js';
 import { GRAPHIQL_ASSETS_PREFIX, loadGraphiQLAssets } from './assets.js';
 import type { GraphiQLAssets } from './assets.js';
 import { renderGraphiQLPage } from './page.js';

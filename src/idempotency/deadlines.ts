@@ -1,5 +1,5 @@
 // How long a claimed award can take from its claim to its settle: the in-flight mark's life, and
-// what the record's TTL is checked against at start-up (src/config.ts). Pure, so that the
+// what the record's TTL is checked against at start-up (src/app/config.ts). Pure, so that the
 // configuration can import it without importing the stores.
 
 /** Past the upstream deadline, the in-flight mark lives this much longer than the store's own calls may take. */
@@ -19,7 +19,7 @@ export interface ClaimTimings {
 
 /**
  * The longest from a claim to its settle. The request's own POST slot (BATCH_CONCURRENCY) is
- * waited for before the claim (src/upstream/api.ts), so it is not part of it.
+ * waited for before the claim (src/datasource/api.ts), so it is not part of it.
  */
 export function claimToSettleMs({ upstreamQueueTimeoutMs, upstreamTimeoutMs, redisTimeoutMs }: ClaimTimings): number {
   return upstreamQueueTimeoutMs + upstreamTimeoutMs + 2 * redisTimeoutMs + MARK_MARGIN_MS;

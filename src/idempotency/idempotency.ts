@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphQLError } from 'graphql';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../telemetry/logging.js';
 import { AmbassadorNotFoundError, ErrorCode, ValidationError } from '../schema/errors.js';
 import type { ChallengeHistoryRecord } from '../upstream/types.js';
 import { fingerprintOf, hashToken } from './keys.js';

@@ -2,14 +2,14 @@
 // REDIS_CLUSTER_NODES is set (shared by every instance, APQ documents included), else in memory.
 // One place creates and closes it.
 
-import type { GatewayConfig } from '../config.js';
-import type { Logger } from '../logging.js';
+import type { GatewayConfig } from '../app/config.js';
+import type { Logger } from '../telemetry/logging.js';
 import { claimToSettleMs } from './deadlines.js';
 import { Idempotency } from './idempotency.js';
 import type { AwardArguments } from './keys.js';
 import { MemoryIdempotencyStore } from './memory-store.js';
-import { connectRedis } from './redis-client.js';
-import type { RedisConnection } from './redis-client.js';
+import { connectRedis } from '../redis/client.js';
+import type { RedisConnection } from '../redis/client.js';
 import { RedisIdempotencyStore } from './redis-store.js';
 import { RedisStoreCheck } from './store-check.js';
 import type { StoreUnavailableReason } from './store.js';

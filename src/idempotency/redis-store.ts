@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Cluster } from 'ioredis';
-import type { RedisConnection } from './redis-client.js';
+import type { RedisConnection } from '../redis/client.js';
 import { EPOCH_SCRIPT } from './store-check.js';
 import type { RedisStoreCheck } from './store-check.js';
 import { IdempotencyStoreUnavailable, keyState } from './store.js';

@@ -12,11 +12,11 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Cluster, Redis } from 'ioredis';
-import type { RedisClient } from './redis-topology.js';
-import type { Logger } from '../logging.js';
-import { StartupError } from '../startup.js';
-import type { RedisConnection } from './redis-client.js';
-import { eachMaster } from './redis-topology.js';
+import type { RedisClient } from '../redis/topology.js';
+import type { Logger } from '../telemetry/logging.js';
+import { StartupError } from '../app/startup.js';
+import type { RedisConnection } from '../redis/client.js';
+import { eachMaster } from '../redis/topology.js';
 import { IdempotencyStoreUnavailable } from './store.js';
 
 /** How often an idle gateway looks at the epoch key (one GET per master): a loss is logged and counted within this. */

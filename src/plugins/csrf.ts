@@ -7,7 +7,7 @@
 // GraphiQL's page (a GET with no operation) still opens.
 
 import type { Plugin } from 'graphql-yoga';
-import { refusal } from './refusal.js';
+import { refusal } from '../http/refusal.js';
 import { ErrorCode } from '../errors/registry.js';
 
 const SIMPLE_CONTENT_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);

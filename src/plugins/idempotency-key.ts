@@ -6,7 +6,7 @@
 // addChallengeHistory field: it is that field's key (schema/challenge-history.ts applies it, with
 // the rules of input.idempotencyKey). A batch field, several award fields or several operations
 // have no single award to name: the request is refused before anything runs. Requests with the
-// header never take the fast lane (fast-lane.ts asks `carriesIdempotencyKey`); the answer header
+// header never take the fast lane (lane/fast-lane.ts asks `carriesIdempotencyKey`); the answer header
 // is a request observer, so it is set on both paths, whichever way the key came.
 
 import type { IncomingHttpHeaders } from 'node:http';
@@ -14,7 +14,7 @@ import { Kind, getOperationAST } from 'graphql';
 import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
-import { answeredOnlyReplays } from '../context.js';
+import { answeredOnlyReplays } from '../schema/context.js';
 import { ErrorCode } from '../errors/registry.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 

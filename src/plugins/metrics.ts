@@ -1,6 +1,6 @@
 // Prometheus metrics: serves GET /metrics (useMetrics) and observes each GraphQL request when its
 // answer is made (requestMetrics; upstream calls are observed by the UpstreamClient's onResponse
-// hook, in server.ts).
+// hook, in app/gateway.ts).
 
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayMetrics } from '../telemetry/metrics.js';

@@ -7,7 +7,7 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { GatewayConfig } from '../config.js';
+import type { GatewayConfig } from '../app/config.js';
 import { ErrorCode } from '../errors/registry.js';
 
 export function useOperationLimits(config: Pick<GatewayConfig, 'limits' | 'introspection' | 'fieldSuggestions'>): Plugin[] {

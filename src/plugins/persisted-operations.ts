@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
-import type { GatewayConfig } from '../config.js';
-import type { RedisConnection } from '../idempotency/redis-client.js';
+import type { GatewayConfig } from '../app/config.js';
+import type { RedisConnection } from '../redis/client.js';
 import { ErrorCode } from '../errors/registry.js';
 
 /** How long Redis keeps a registered document after its last registration. */

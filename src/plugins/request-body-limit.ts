@@ -2,8 +2,8 @@
 // GraphQL client does), and one longer than MAX_REQUEST_BODY_BYTES is refused with 413.
 
 import type { Plugin } from 'graphql-yoga';
-import { refusal } from './refusal.js';
-import type { Refusal } from './refusal.js';
+import { refusal } from '../http/refusal.js';
+import type { Refusal } from '../http/refusal.js';
 import { ErrorCode } from '../errors/registry.js';
 
 /** The refusal a POST with this declared Content-Length gets; null when the limit lets it through (the fast lane's gate asks too). */

@@ -3,7 +3,7 @@
 // the upstream's logs, also returned to the client as x-request-id. Facts only, never headers,
 // so the bearer token cannot reach a log line.
 
-import type { Logger } from '../logging.js';
+import type { Logger } from '../telemetry/logging.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 

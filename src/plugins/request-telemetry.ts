@@ -1,11 +1,11 @@
 // Runs the request observers (telemetry/observers.ts) from Yoga's hooks, and the first of them:
 // the facts every other observer reads (telemetry/request-telemetry.ts), the operation from the
-// parsed document, the outcome from the result. The fast lane runs the same list (lane-safety.ts).
+// parsed document, the outcome from the result. The fast lane runs the same list (lane/safety.ts).
 
 import { Kind, getOperationAST } from 'graphql';
 import type { DocumentNode, ExecutionResult, GraphQLSchema, SelectionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { laneSafe } from '../lane-safety.js';
+import { laneSafe } from '../lane/safety.js';
 import { runObservers } from '../telemetry/observers.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 import { isObjectTypeName } from '../telemetry/outcomes.js';

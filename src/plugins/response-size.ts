@@ -12,7 +12,7 @@
 import { GraphQLError, getOperationAST } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../schema/context.js';
 import { ErrorCode } from '../errors/registry.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 

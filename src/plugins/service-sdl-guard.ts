@@ -8,7 +8,7 @@ import { Kind, getOperationAST } from 'graphql';
 import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
-import type { GatewayConfig } from '../config.js';
+import type { GatewayConfig } from '../app/config.js';
 import { ErrorCode } from '../errors/registry.js';
 
 export const ROUTER_SECRET_HEADER = 'x-router-secret';

@@ -1,8 +1,8 @@
 // OpenTelemetry spans for each request (SERVER) and its upstream calls (CLIENT, started by
-// RequestTelemetry.upstreamCall). In the observer list (server.ts) only when spans are exported.
+// RequestTelemetry.upstreamCall). In the observer list (app/gateway.ts) only when spans are exported.
 
 import { SpanStatusCode } from '@opentelemetry/api';
-import { boundText } from '../logging.js';
+import { boundText } from '../telemetry/logging.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 import type { Tracing } from '../telemetry/tracing.js';

@@ -9,7 +9,7 @@
 import { getOperationAST, parse } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
-import type { GatewayConfig } from '../config.js';
+import type { GatewayConfig } from '../app/config.js';
 import { costLimitExceeded, measureOperation, upstreamBudgetExceeded } from '../schema/upstream-calls.js';
 
 export function useUpstreamBudget(

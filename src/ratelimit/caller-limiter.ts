@@ -19,8 +19,8 @@
 // store outage should not stop awards the upstream would accept) or refuse it unsent.
 
 import { hashToken } from '../idempotency/keys.js';
-import type { RedisConnection } from '../idempotency/redis-client.js';
-import type { Logger } from '../logging.js';
+import type { RedisConnection } from '../redis/client.js';
+import type { Logger } from '../telemetry/logging.js';
 import type { CallerGate } from '../upstream/types.js';
 
 /** Callers tracked in memory at once (counts and blocks each); beyond it the oldest are forgotten. */

@@ -6,7 +6,7 @@ import DirectivesPlugin from '@pothos/plugin-directives';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import FederationPlugin from '@pothos/plugin-federation';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from './context.js';
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;

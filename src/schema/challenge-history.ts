@@ -5,10 +5,10 @@ import { Challenge } from './challenge.js';
 import { AmbassadorNotFoundError, ValidationError } from '../errors/results.js';
 import type { FieldErrorShape } from '../errors/results.js';
 import { ErrorCode } from '../errors/registry.js';
-import { noteAwardAnswered } from '../context.js';
-import type { GatewayContext, IdempotencyKeyHeader } from '../context.js';
+import { noteAwardAnswered } from './context.js';
+import type { GatewayContext, IdempotencyKeyHeader } from './context.js';
 import { IDEMPOTENCY_KEY_RULE, isReplayed, isValidIdempotencyKey } from '../idempotency/index.js';
-import type { WriteField } from '../upstream/api.js';
+import type { WriteField } from '../datasource/api.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from '../upstream/ids.js';
 import type { ChallengeHistoryRecord } from '../upstream/types.js';
 

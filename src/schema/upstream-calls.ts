@@ -25,7 +25,7 @@ import type {
   ValueNode,
 } from 'graphql';
 import { ErrorCode } from './errors.js';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from './context.js';
 
 /** Upstream calls per root field: a fixed number, or one per item of a list argument. */
 const UPSTREAM_CALLS: Readonly<Record<string, number | { perItemOf: string }>> = {

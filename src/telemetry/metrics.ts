@@ -29,7 +29,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  /** Requests the fast lane answered (fast-lane.ts); Yoga answered the others. */
+  /** Requests the fast lane answered (lane/fast-lane.ts); Yoga answered the others. */
   readonly fastLaneRequests = new Counter({
     name: 'gateway_fast_lane_requests_total',
     help: 'GraphQL requests answered by the fast lane (an admitted document, served without Yoga); Yoga answered the rest.',
@@ -119,7 +119,7 @@ export class GatewayMetrics {
     this.requests.observe({ operation: request.rootFields ?? 'none', outcome: outcomeLabel(request) }, durationMs / 1000);
   }
 
-  /** Reports the request-body bytes held across all connections (http-guard.ts) whenever /metrics is read. */
+  /** Reports the request-body bytes held across all connections (http/guard.ts) whenever /metrics is read. */
   observeInflightBodies(read: () => number): void {
     new Gauge({
       name: 'gateway_inflight_body_bytes',
@@ -131,7 +131,7 @@ export class GatewayMetrics {
     });
   }
 
-  /** Reports the answer bytes written and not yet drained across all connections (http-guard.ts) whenever /metrics is read. */
+  /** Reports the answer bytes written and not yet drained across all connections (http/guard.ts) whenever /metrics is read. */
   observeUndrainedAnswers(read: () => number): void {
     new Gauge({
       name: 'gateway_undrained_response_bytes',

@@ -1,6 +1,6 @@
 // What watches each GraphQL request — the facts it gathers, its span, its log line, its metrics,
 // its request id — written once as RequestObservers and run from one list by both paths: Yoga's
-// (useRequestObservers, plugins/request-telemetry.ts) and the fast lane's (fast-lane.ts), its
+// (useRequestObservers, plugins/request-telemetry.ts) and the fast lane's (lane/fast-lane.ts), its
 // error path included. An observer only watches: it never changes what the request does.
 
 import type { DocumentNode, ExecutionResult } from 'graphql';

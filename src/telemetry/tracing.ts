@@ -12,7 +12,7 @@ import type * as OtlpExporter from '@opentelemetry/exporter-trace-otlp-http';
 import type * as OtelResources from '@opentelemetry/resources';
 import type * as OtelSdk from '@opentelemetry/sdk-trace-base';
 import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import type { GatewayConfig } from '../config.js';
+import type { GatewayConfig } from '../app/config.js';
 import type { UpstreamResponseInfo } from '../upstream/client.js';
 
 // Version 00 only, and neither id all zeros (both invalid per W3C Trace Context).

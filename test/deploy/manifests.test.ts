@@ -1,5 +1,5 @@
 // The shipped deployment files say only what the gateway understands: every environment variable
-// set by the Dockerfile, compose.yaml and deploy/kubernetes/ is one src/config.ts reads, with a
+// set by the Dockerfile, compose.yaml and deploy/kubernetes/ is one src/app/config.ts reads, with a
 // value loadConfig accepts; probes ask the paths the server answers, on the port it listens on;
 // the drain fits the grace periods; Redis is configured so no record is lost.
 
@@ -7,8 +7,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig } from '../../src/config.js';
-import type { GatewayConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/app/config.js';
+import type { GatewayConfig } from '../../src/app/config.js';
 import { variablesReadByConfig } from '../support/config-variables.js';
 import { envOf, execForm, instruction, readDockerfile } from '../support/dockerfile.js';
 import { startGateway } from '../support/gateway.js';
@@ -25,7 +25,7 @@ const PLACEHOLDERS: Record<string, string> = {
 
 /** The environment, checked: only variables config.ts reads, and values it accepts. */
 function checkedConfig(env: Record<string, string>, where: string): GatewayConfig {
-  expect(Object.keys(env).filter((name) => !CONFIG_VARIABLES.includes(name)), `${where}: variables src/config.ts does not read`).toEqual([]);
+  expect(Object.keys(env).filter((name) => !CONFIG_VARIABLES.includes(name)), `${where}: variables src/app/config.ts does not read`).toEqual([]);
   try {
     return loadConfig(env);
   } catch (error) {

@@ -226,8 +226,8 @@ describe('architecture.md', () => {
     expect(source('upstream/endpoint.ts')).toMatch(/export interface Endpoint<Route extends string, Input, Result>/);
     for (const field of ['method', 'route', 'decode', 'record', 'notFound']) expect(source('upstream/endpoint.ts')).toMatch(new RegExp(`\\b${field}\\??:`));
     // UpstreamApi.reader, the resolver helpers.
-    expect(source('upstream/api.ts')).toMatch(/private reader</);
-    expect(source('upstream/api.ts')).toMatch(/this\.reader\(CHALLENGE/);
+    expect(source('datasource/api.ts')).toMatch(/private reader</);
+    expect(source('datasource/api.ts')).toMatch(/this\.reader\(CHALLENGE/);
     expect(source('schema/ids.ts')).toMatch(/export function upstreamIdArgument\(/);
     expect(source('schema/challenge.ts')).toMatch(/builder\.queryField\(/);
   });

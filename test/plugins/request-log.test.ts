@@ -3,7 +3,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { MAX_LOG_FIELD_CHARS } from '../../src/logging.js';
+import { MAX_LOG_FIELD_CHARS } from '../../src/telemetry/logging.js';
 import { TEST_TOKEN, startGateway, useGatewayOn } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 

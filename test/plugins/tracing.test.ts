@@ -1,7 +1,7 @@
 // W3C trace context reaches the upstream; OTLP spans are exported when an endpoint is configured.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { MAX_LOG_FIELD_CHARS } from '../../src/logging.js';
+import { MAX_LOG_FIELD_CHARS } from '../../src/telemetry/logging.js';
 import { startGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { attribute, startOtlpReceiver } from '../support/otlp-receiver.js';

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { CallerLimiter, MAX_HONOURED_RETRY_AFTER_S, MAX_TRACKED_CALLERS } from '../../src/ratelimit/caller-limiter.js';
 import type { CallerRefusalReason } from '../../src/ratelimit/caller-limiter.js';
-import { createLogger } from '../../src/logging.js';
+import { createLogger } from '../../src/telemetry/logging.js';
 
 function limiter(refused: CallerRefusalReason[] = []) {
   return new CallerLimiter({ limit: 0, windowSeconds: 60, failOpen: true, redis: null, keyPrefix: 't:', logger: createLogger({ write: () => {} }), onRefused: (reason) => refused.push(reason) });

@@ -18,7 +18,7 @@ const MiB = 1024 * 1024;
 // About 5 MB of answer, cheap to produce: a challenge whose one title the upstream makes 500 KB
 // long, selected through ten aliases (one upstream call); the body padded to 100 KB (an unused variable). Smaller answers fit in the kernel's socket
 // buffers on loopback (about 4 MB): the process holds nothing for them, and the server's
-// keep-alive timeout closes the connection (http-guard.ts).
+// keep-alive timeout closes the connection (http/guard.ts).
 const query = `query Big { challenge(id: "1") { ${Array.from({ length: 10 }, (_, i) => `t${i}: titles { content }`).join(' ')} } }`;
 const BODY = JSON.stringify({ query, operationName: 'Big', variables: { pad: 'x'.repeat(100_000) } });
 const AUTHORIZATION = `authorization: Bearer ${TEST_TOKEN}\r\n`;

@@ -1,11 +1,11 @@
 // Starts the real gateway in-process on an ephemeral loopback port, with its logs captured.
 
 import { afterAll, beforeAll } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import type { GatewayConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logging.js';
-import { createGateway } from '../../src/server.js';
-import type { Gateway, GatewayOptions } from '../../src/server.js';
+import { loadConfig } from '../../src/app/config.js';
+import type { GatewayConfig } from '../../src/app/config.js';
+import { createLogger } from '../../src/telemetry/logging.js';
+import { createGateway } from '../../src/app/gateway.js';
+import type { Gateway, GatewayOptions } from '../../src/app/gateway.js';
 
 export interface TestGateway {
   /** http://127.0.0.1:PORT/graphql */
