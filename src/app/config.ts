@@ -1,10 +1,12 @@
+// app/: the gateway's assembly: configuration, the Yoga server and its plugin list, shared state, start-up and shutdown.
+//
 // Reads and validates the environment once, at start-up. Every problem is reported
 // (one line each) rather than only the first, so a bad deployment is fixed in one pass.
 
 import { readFileSync } from 'node:fs';
 import { shortestRecordTtlS } from '../idempotency/deadlines.js';
 import type { LogLevel } from '../telemetry/logging.js';
-import { DEFAULT_QUEUE_TIMEOUT_MS } from '../upstream/slots.js';
+import { DEFAULT_QUEUE_TIMEOUT_MS } from '../upstream/client.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 

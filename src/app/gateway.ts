@@ -11,7 +11,7 @@ import { createContext, readBearerToken } from '../schema/context.js';
 import type { GatewayContext } from '../schema/context.js';
 import { boundedParserCache } from './document-cache.js';
 import { Admissions, withFastLane } from '../lane/fast-lane.js';
-import { createSharedState } from '../idempotency/index.js';
+import { createSharedState } from './shared-state.js';
 import type { FastLaneStatus } from '../lane/fast-lane.js';
 import { InflightBodies, UndrainedAnswers, answerClientError, serverOptions, withHttpGuard } from '../http/guard.js';
 import { laneSafe } from '../lane/safety.js';

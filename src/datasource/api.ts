@@ -1,3 +1,5 @@
+// datasource/: the upstream as resolvers see it, bound to the caller: the per-request API, its fan-out budget, loaders and read cache.
+//
 // The upstream as one GraphQL operation's resolvers see it: each endpoint a method, bound to the
 // caller (token, correlation headers, call recorder) and to the HTTP request's fan-out limits.
 // Resolvers never handle the token or build call options. Every failure comes out as what the
@@ -11,8 +13,8 @@ import type { UpstreamFanOut } from './fan-out.js';
 import { validationErrorFromUpstream } from '../errors/results.js';
 import { mapUpstreamError } from '../errors/upstream-failures.js';
 import type { WriteOutcome } from '../errors/upstream-failures.js';
-import { withIdempotency } from '../idempotency/index.js';
-import { hashToken } from '../idempotency/keys.js';
+import { idempotencyRefusalError } from '../errors/idempotency-refusals.js';
+import { IdempotencyRefusal, hashToken } from '../idempotency/index.js';
 import type { Idempotency } from '../idempotency/index.js';
 import { createReadByIdLoader } from './read-by-id.js';
 import type { ReadByIdLoader } from './read-by-id.js';
@@ -31,13 +33,16 @@ export interface Caller {
   recorder: UpstreamCallRecorder;
 }
 
+/** Keyed awards: at most one POST per idempotency key. */
+export type AwardIdempotency = Idempotency<ChallengeHistoryRecord>;
+
 export interface UpstreamApiOptions {
   client: UpstreamClient;
   caller: Caller;
   /** The HTTP request's call budget, concurrency limits and token-refusal stop. */
   fanOut: UpstreamFanOut;
   /** Runs keyed awards at most once per idempotency key. */
-  idempotency: Idempotency;
+  idempotency: AwardIdempotency;
   /** Challenge reads kept per caller across requests (CHALLENGE_CACHE_TTL_S); null: off. */
   challengeCache?: ChallengeCache | null;
 }
@@ -88,7 +93,17 @@ export class UpstreamApi {
     // The request's POST slot first, then the key's claim: a claimed key's in-flight mark must not
     // run out while the award waits behind the request's other POSTs. Once the upstream refused
     // the token, a keyed item claims nothing: it answers that refusal unsent, as an unkeyed one does.
-    return fanOut.postSlot(() => (fanOut.tokenRefused ? post() : withIdempotency({ idempotency, token }, input.idempotencyKey, award, post)));
+    const key = input.idempotencyKey;
+    return fanOut.postSlot(async () => {
+      if (key == null || fanOut.tokenRefused) return post();
+      // The award's fingerprint: two requests with these equal would send the same award.
+      const args = [ambassadorId, award.points, award.score, award.message, award.challengeId];
+      try {
+        return await idempotency.run(key, token, args, post);
+      } catch (error) {
+        throw error instanceof IdempotencyRefusal ? idempotencyRefusalError(error.reason) : error;
+      }
+    });
   }
 
   /**

@@ -4,29 +4,15 @@
 // the token of one (reads keep their own answer per id: a 403 may concern one challenge only).
 
 import { UpstreamError } from '../upstream/errors.js';
+import { Semaphore } from '../upstream/semaphore.js';
 import type { UpstreamErrorKind } from '../upstream/errors.js';
 
 /** Runs `work` when a slot is free; at most the limit's size run at once, in arrival order. */
 export type Limit = <R>(work: () => Promise<R>) => Promise<R>;
 
 export function concurrencyLimit(size: number): Limit {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  // A finished call hands its slot straight to the next waiting one, so `running` never overshoots.
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  };
-  return async (work) => {
-    if (running < size) running++;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await work();
-    } finally {
-      release();
-    }
-  };
+  const slots = new Semaphore(size);
+  return (work) => slots.run(work);
 }
 
 export interface FanOutLimits {

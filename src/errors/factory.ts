@@ -1,3 +1,5 @@
+// errors/: every error code (registry.ts), the one factory of GraphQL errors, and how each layer's failures map to codes.
+//
 // The one way the gateway makes a GraphQL error: a code from the registry (src/errors/registry.ts),
 // the message a client reads, and the extensions that code promises (outcomeUnknown, retryAfter...).
 // `code` always comes first in extensions, so every answer's errors read alike.

@@ -1,22 +1,9 @@
 // The typed errors a client can act on: members of result unions (their GraphQL types are
-// registered in src/schema/errors.ts). Plain Error subclasses, so that an endpoint descriptor can
-// say what a 404 means without knowing the schema.
+// registered in src/schema/errors.ts). Plain Error subclasses. AmbassadorNotFoundError is the
+// upstream's own answer (src/upstream/errors.ts), so that an endpoint descriptor can say what a
+// 404 means without knowing the schema.
 
 import type { LaravelValidationBody } from '../upstream/errors.js';
-
-// These are answers, not failures: nothing reads their stack. Capturing one costs more than the
-// rest of the error (a batch of 500 refused items makes 500), so none is captured.
-export class AmbassadorNotFoundError extends Error {
-  readonly ambassadorId: string;
-  constructor(ambassadorId: string) {
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(`Ambassador ${ambassadorId} does not exist.`);
-    Error.stackTraceLimit = stackTraceLimit;
-    this.ambassadorId = ambassadorId;
-    this.name = 'AmbassadorNotFoundError';
-  }
-}
 
 export interface FieldErrorShape {
   field: string;
@@ -24,6 +11,8 @@ export interface FieldErrorShape {
   messages: string[];
 }
 
+// An answer, not a failure: nothing reads its stack. Capturing one costs more than the rest of
+// the error (a batch of 500 refused items makes 500), so none is captured.
 export class ValidationError extends Error {
   readonly fieldErrors: FieldErrorShape[];
   constructor(message: string, fieldErrors: FieldErrorShape[]) {

@@ -1,3 +1,5 @@
+// graphiql/: the GraphiQL page, served without internet: its assets embedded, its start script, and the plugin that serves it.
+//
 // GraphiQL's files, served by the gateway itself: the bundle Yoga publishes for offline use
 // (@graphql-yoga/render-graphiql, the same GraphiQL as Yoga's CDN page, with its fonts and
 // icons inlined as data: URLs) split into separate files, so that the page needs no inline

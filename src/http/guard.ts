@@ -1,3 +1,5 @@
+// http/: the node:http layer before both paths: timeouts, connection and body bounds, exact paths, and its refusals.
+//
 // The node:http layer in front of both paths (the fast lane and Yoga): the server's own time and
 // connection bounds, coded answers to what Node refuses itself (408, 431, 400), the time and
 // bytes of answers not yet drained (RESPONSE_TIMEOUT_MS, MAX_INFLIGHT_RESPONSE_BYTES), and checks

@@ -1,17 +1,15 @@
-// Runs a keyed award at most once per key: the first request claims the key before its POST
+// Runs a keyed operation at most once per key: the first request claims the key before its call
 // leaves and records what it ended in; a repeat (same token, same arguments) waits while the
-// first is in flight, then replays its answer without a POST. On the first's instance a repeat
+// first is in flight, then replays its answer without a call. On the first's instance a repeat
 // waits for it without a store command; on another, repeats share one poller per key.
+// It knows no GraphQL: what a result is stored as (the codec), what a failure leaves for its
+// repeats (classify) and what a refusal says to a client (src/errors/idempotency-refusals.ts)
+// are its caller's.
 
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GraphQLError } from 'graphql';
 import type { Logger } from '../telemetry/logging.js';
-import { AmbassadorNotFoundError, ErrorCode, ValidationError } from '../schema/errors.js';
-import type { ChallengeHistoryRecord } from '../upstream/types.js';
 import { fingerprintOf, hashToken } from './keys.js';
-import type { AwardArguments } from './keys.js';
-import { decodeRecord, encodeRecord } from './record-codec.js';
 import { IdempotencyStoreUnavailable } from './store.js';
 import type { Claim, IdempotencyStore, KeyState, RecordedOutcome, StoreUnavailableReason } from './store.js';
 
@@ -21,8 +19,46 @@ const MAX_POLL_MS = 100;
 /** Claims tried when a key is freed under a waiting repeat (the first was refused); then the repeat gives up. */
 const MAX_CLAIMS = 3;
 
-export interface IdempotencyOptions {
+/** A result as the store keeps it (JSON) and back. */
+export interface ResultCodec<Result> {
+  encode(result: Result): unknown;
+  decode(stored: unknown): Result;
+}
+
+/** A first request's failure as its repeats are answered: its message and extensions, replayed. */
+export interface RecordedFailure {
+  message: string;
+  extensions: Record<string, unknown>;
+}
+
+/** Why a keyed request was refused or answered without running: its caller words it for the client. */
+export type IdempotencyRefusalReason =
+  /** The key is another caller's, or was used with other arguments: nothing was sent. */
+  | { kind: 'key_reused'; by: 'another caller' | 'other arguments' }
+  /** The store could not take the claim: nothing was sent, a retry with the same key is safe. */
+  | { kind: 'store_unavailable'; reason: StoreUnavailableReason }
+  /** The first request's outcome was never recorded: it may have happened. */
+  | { kind: 'outcome_unknown' }
+  /** The first request's recorded failure, replayed. */
+  | { kind: 'replayed_failure'; failure: RecordedFailure };
+
+export class IdempotencyRefusal extends Error {
+  constructor(readonly reason: IdempotencyRefusalReason) {
+    super(`idempotency: ${reason.kind}`);
+    this.name = 'IdempotencyRefusal';
+  }
+}
+
+export interface IdempotencyOptions<Result> {
   store: IdempotencyStore;
+  /** How a success is stored and replayed. */
+  codec: ResultCodec<Result>;
+  /**
+   * What the first request's failure leaves for its repeats: the failure to replay when the
+   * operation may have happened, or null when it surely did not (the key is freed, and a repeat
+   * runs as a first one).
+   */
+  classify(error: unknown): RecordedFailure | null;
   /** Life of the in-flight mark: the worst case from claim to settle. */
   markMs: number;
   /** Life of a record (IDEMPOTENCY_TTL_S). */
@@ -33,10 +69,10 @@ export interface IdempotencyOptions {
 }
 
 /** Successes that are a replay of an earlier request's answer (AddChallengeHistorySuccess.replayed). */
-const replayedRecords = new WeakSet<ChallengeHistoryRecord>();
+const replayedResults = new WeakSet<object>();
 
-export function isReplayed(record: ChallengeHistoryRecord): boolean {
-  return replayedRecords.has(record);
+export function isReplayed(result: object): boolean {
+  return replayedResults.has(result);
 }
 
 const loggedFailures = new WeakSet<Error>();
@@ -47,15 +83,16 @@ interface SharedWait {
   ended: Promise<KeyState>;
 }
 
-export class Idempotency {
+export class Idempotency<Result extends object> {
   /** Keys whose first request runs on this instance: a repeat here waits for its outcome, no store command. */
   private readonly local = new Map<string, SharedWait>();
   /** Keys another instance holds: one poller per key, however many repeats wait here. */
   private readonly pollers = new Map<string, SharedWait>();
 
-  constructor(private readonly options: IdempotencyOptions) {}
+  constructor(private readonly options: IdempotencyOptions<Result>) {}
 
-  async run(key: string, token: string, args: AwardArguments, post: () => Promise<ChallengeHistoryRecord>): Promise<ChallengeHistoryRecord> {
+  /** Runs `post` at most once for `key`; `args` are the operation's arguments, in a fixed order. */
+  async run(key: string, token: string, args: readonly unknown[], post: () => Promise<Result>): Promise<Result> {
     const claim: Claim = { tokenHash: hashToken(token), fingerprint: fingerprintOf(args), attempt: randomUUID() };
     const { markMs, recordMs } = this.options;
     for (let claims = 0; claims < MAX_CLAIMS; claims++) {
@@ -73,27 +110,27 @@ export class Idempotency {
       // Freed: the first ended in a refusal and recorded nothing, so this request runs as a first one.
       if (state.status === 'free') continue;
       checkHolder(state.record, claim); // the key may have been freed and taken by another caller meanwhile
-      return replay(state);
+      return this.replay(state);
     }
-    throw storeUnavailableError('unreachable');
+    throw new IdempotencyRefusal({ kind: 'store_unavailable', reason: 'unreachable' });
   }
 
   close(): Promise<void> {
     return this.options.store.close();
   }
 
-  private async first(key: string, claim: Claim, post: () => Promise<ChallengeHistoryRecord>): Promise<ChallengeHistoryRecord> {
+  private async first(key: string, claim: Claim, post: () => Promise<Result>): Promise<Result> {
     let ended!: (state: KeyState) => void;
     const wait: SharedWait = { holder: claim, ended: new Promise<KeyState>((resolve) => (ended = resolve)) };
     this.local.set(key, wait);
     let outcome: RecordedOutcome | null = null;
     try {
       const record = await post();
-      outcome = { kind: 'success', record: encodeRecord(record) };
+      outcome = { kind: 'success', record: this.options.codec.encode(record) };
       await this.settle(key, claim, outcome);
       return record;
     } catch (error) {
-      outcome = outcome ?? outcomeToRecord(error);
+      outcome = outcome ?? this.failureToRecord(error);
       await this.settle(key, claim, outcome);
       throw error;
     } finally {
@@ -147,77 +184,33 @@ export class Idempotency {
       // One line per failure, not per repeat: every repeat sharing a poller gets the same error.
       if (!loggedFailures.has(error)) this.options.logger.warn('idempotency store unavailable', { reason: error.reason, error: error.message });
       loggedFailures.add(error);
-      throw storeUnavailableError(error.reason);
+      throw new IdempotencyRefusal({ kind: 'store_unavailable', reason: error.reason });
     }
+  }
+
+  /** What a failure leaves for the repeats: the caller's classification; null frees the key. */
+  private failureToRecord(error: unknown): RecordedOutcome | null {
+    const failure = this.options.classify(error);
+    return failure === null ? null : { kind: 'error', message: failure.message, extensions: failure.extensions };
+  }
+
+  /** A settled key's answer: its success decoded (and marked replayed), or its failure; an unsettled one's outcome is unknown. */
+  private replay(state: KeyState): Result {
+    if (state.status === 'settled' && state.record.outcome.kind === 'success') {
+      const result = this.options.codec.decode(state.record.outcome.record);
+      replayedResults.add(result);
+      return result;
+    }
+    if (state.status === 'settled' && state.record.outcome.kind === 'error') {
+      const { message, extensions } = state.record.outcome;
+      throw new IdempotencyRefusal({ kind: 'replayed_failure', failure: { message, extensions } });
+    }
+    throw new IdempotencyRefusal({ kind: 'outcome_unknown' });
   }
 }
 
 /** A repeat must come from the caller that holds the key, with the same arguments. */
 function checkHolder(holder: Claim, claim: Claim): void {
-  if (holder.tokenHash !== claim.tokenHash) throw keyReusedError('another caller');
-  if (holder.fingerprint !== claim.fingerprint) throw keyReusedError('other arguments');
-}
-
-/**
- * What the first request's failure leaves for its repeats: the coded error when the award may
- * exist; nothing (the key is free again) for a refusal or a call never sent; and an unknown
- * outcome for an error that is neither (a bug after the POST may have left).
- */
-function outcomeToRecord(error: unknown): RecordedOutcome | null {
-  if (error instanceof AmbassadorNotFoundError || error instanceof ValidationError) return null;
-  if (error instanceof GraphQLError) {
-    return error.extensions.outcomeUnknown === true ? { kind: 'error', message: error.message, extensions: { ...error.extensions } } : null;
-  }
-  const unknown = outcomeUnknownError();
-  return { kind: 'error', message: unknown.message, extensions: { ...unknown.extensions } };
-}
-
-function replay(state: KeyState): ChallengeHistoryRecord {
-  if (state.status === 'settled' && state.record.outcome.kind === 'success') {
-    const record = decodeRecord(state.record.outcome.record);
-    replayedRecords.add(record);
-    return record;
-  }
-  if (state.status === 'settled' && state.record.outcome.kind === 'error') {
-    const { message, extensions } = state.record.outcome;
-    throw new GraphQLError(`${message} ${REPLAY_NOTE}`, { extensions: { ...extensions, replayed: true } });
-  }
-  throw outcomeUnknownError();
-}
-
-const REPLAY_NOTE =
-  'This is the recorded answer of the first request with this idempotency key; it is never sent again. ' +
-  'Check whether the award exists before using a new key.';
-
-function keyReusedError(what: 'another caller' | 'other arguments'): GraphQLError {
-  // Says nothing of the first request beyond the fact that the key is taken.
-  const message =
-    what === 'another caller'
-      ? 'This idempotency key is already in use by another caller: choose a new random key for this award.'
-      : 'This idempotency key was already used for an award with other arguments: use a new key for a different award.';
-  return new GraphQLError(message, { extensions: { code: ErrorCode.IDEMPOTENCY_KEY_REUSED, outcomeUnknown: false } });
-}
-
-/** What a refused keyed award says, by why: every one of them was not sent, and a retry with the same key is safe. */
-const STORE_UNAVAILABLE_MESSAGES: Record<StoreUnavailableReason, string> = {
-  unreachable: 'The idempotency store cannot be reached, so this keyed award was not sent. Retry with the same key.',
-  full: 'The idempotency store is full, so this keyed award was not sent. Retry with the same key later.',
-  unfit: 'The idempotency store may lose records (its settings are unsafe), so this keyed award was not sent. Retry with the same key later.',
-  reset:
-    'The idempotency store lost its data moments ago; while awards sent before the loss may still be in flight, this keyed award was not sent. Retry with the same key in a few seconds.',
-  replication: 'The idempotency store could not copy the claim to enough replicas in time, so this keyed award was not sent. Retry with the same key.',
-};
-
-function storeUnavailableError(reason: StoreUnavailableReason): GraphQLError {
-  return new GraphQLError(STORE_UNAVAILABLE_MESSAGES[reason], {
-    extensions: { code: ErrorCode.IDEMPOTENCY_STORE_UNAVAILABLE, outcomeUnknown: false },
-  });
-}
-
-function outcomeUnknownError(): GraphQLError {
-  return new GraphQLError(
-    'The first request with this idempotency key ended without a known outcome: the award may exist. ' +
-      'It is never sent again with this key; check whether the award exists before using a new key.',
-    { extensions: { code: ErrorCode.OUTCOME_UNKNOWN, outcomeUnknown: true } },
-  );
+  if (holder.tokenHash !== claim.tokenHash) throw new IdempotencyRefusal({ kind: 'key_reused', by: 'another caller' });
+  if (holder.fingerprint !== claim.fingerprint) throw new IdempotencyRefusal({ kind: 'key_reused', by: 'other arguments' });
 }

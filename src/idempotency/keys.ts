@@ -1,4 +1,4 @@
-// What identifies an idempotent award: the client's key, who sent it (a hash of the token)
+// What identifies an idempotent operation: the client's key, who sent it (a hash of the token)
 // and what it asked for (a hash of the arguments after the gateway's own normalisation).
 
 import { createHash } from 'node:crypto';
@@ -12,20 +12,11 @@ export function isValidIdempotencyKey(key: string): boolean {
   return IDEMPOTENCY_KEY.test(key);
 }
 
-/** The award's arguments as the upstream receives them. */
-export interface AwardArguments {
-  ambassadorId: number;
-  points: number;
-  score: number;
-  message: string | null;
-  challengeId: number | null;
-}
-
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export const hashToken = sha256;
 
-/** Equal for two requests exactly when they would send the same award. */
-export function fingerprintOf({ ambassadorId, points, score, message, challengeId }: AwardArguments): string {
-  return sha256(JSON.stringify([ambassadorId, points, score, message, challengeId]));
+/** Equal for two requests exactly when they send the same arguments (JSON values, in a fixed order). */
+export function fingerprintOf(args: readonly unknown[]): string {
+  return sha256(JSON.stringify(args));
 }

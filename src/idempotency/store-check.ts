@@ -14,7 +14,6 @@ import { createRequire } from 'node:module';
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from '../redis/topology.js';
 import type { Logger } from '../telemetry/logging.js';
-import { StartupError } from '../app/startup.js';
 import type { RedisConnection } from '../redis/client.js';
 import { eachMaster } from '../redis/topology.js';
 import { IdempotencyStoreUnavailable } from './store.js';
@@ -24,6 +23,11 @@ const EPOCH_CHECK_MS = 2_000;
 
 // ioredis' own slot function (CRC16 of the hash tag), the one its Cluster client routes by.
 const keySlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
+
+/** The store cannot keep money's records and production must not start on it: the message is the one line to print. */
+export class UnfitStoreError extends Error {
+  override name = 'UnfitStoreError';
+}
 
 export interface StoreCheckOptions {
   connection: RedisConnection;
@@ -144,7 +148,7 @@ export class RedisStoreCheck {
   }
 
   /**
-   * At start-up: an unfit store stops a production gateway (StartupError: main.ts prints the one
+   * At start-up: an unfit store stops a production gateway (UnfitStoreError, which start-up reports as the one
    * line and exits 1). A Redis not reachable yet is checked when it connects.
    */
   async startup(): Promise<void> {
@@ -155,7 +159,7 @@ export class RedisStoreCheck {
       return;
     }
     const line = await this.firstCheck;
-    if (line && this.refuses()) throw new StartupError(line);
+    if (line && this.refuses()) throw new UnfitStoreError(line);
   }
 
   /** Why a new claim must not be sent now (the store is unfit, or just lost its data); null when it may. */

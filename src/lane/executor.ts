@@ -1,3 +1,5 @@
+// lane/: the fast lane: serves admitted requests without Yoga's Fetch-API layer; its executor, its safety declarations, and every coupling to Yoga and graphql-js internals (internals.ts).
+//
 // The fast lane's executor: answers exactly as graphql-js `execute` does, with less work per
 // request. graphql-js collects fields, looks up field definitions and coerces arguments anew for
 // every request; a plan compiled once per admitted document keeps what does not depend on the

@@ -1,3 +1,5 @@
+// plugins/: Yoga plugins, one cross-cutting concern each; the gateway's assembly (app/gateway.ts) lists them in order.
+//
 // Cross-origin callers: the origins CORS_ORIGINS lists and, in the sandbox, any page served from
 // this machine (a Vite or webpack dev server on http://localhost:5173 and the like), so a frontend
 // developer's first call works with no setting. Yoga's CORS handling, configured here.

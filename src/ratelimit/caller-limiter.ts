@@ -1,3 +1,5 @@
+// ratelimit/: per-caller admission before an upstream call: CALLER_RATE_LIMIT, and the upstream's 429 Retry-After.
+//
 // Per-caller limits on upstream calls: CALLER_RATE_LIMIT calls per CALLER_RATE_WINDOW_S per
 // caller (the token's hash), and a caller the upstream answered 429 with Retry-After is refused
 // locally until then. With Redis (REDIS_URL) both are shared by every instance: one script per

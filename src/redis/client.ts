@@ -1,3 +1,5 @@
+// redis/: the one bounded Redis connection (one server, Sentinel or Cluster) every shared store uses.
+//
 // The one Redis connection of a gateway (idempotency records and APQ documents). Every command
 // is bounded: refused at once while disconnected (no offline queue, so no command is sent late,
 // after its caller gave up) and failed after REDIS_TIMEOUT_MS; the connection is re-established

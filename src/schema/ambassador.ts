@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
-import { ErrorCode } from './errors.js';
+import { ErrorCode } from '../errors/registry.js';
 import type { AmbassadorRecord } from '../upstream/types.js';
 
 export const Ambassador = builder.objectRef<AmbassadorRecord>('Ambassador').implement({

@@ -5,7 +5,7 @@
 import type { ChallengeCache } from '../datasource/challenge-cache.js';
 import { UpstreamFanOut } from '../datasource/fan-out.js';
 import type { GatewayConfig } from '../app/config.js';
-import type { Idempotency } from '../idempotency/index.js';
+import type { AwardIdempotency } from '../datasource/api.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 import { UpstreamApi } from '../datasource/api.js';
 import type { UpstreamClient } from '../upstream/client.js';
@@ -35,7 +35,7 @@ export interface ContextSources {
   config: GatewayConfig;
   telemetry: RequestTelemetry;
   /** Shared by every request of the gateway. */
-  idempotency: Idempotency;
+  idempotency: AwardIdempotency;
   /** The raw Idempotency-Key header; absent or null when the request has none. */
   idempotencyKeyHeader?: string | null;
   /** Shared by every request, keyed per caller inside; null when off. */

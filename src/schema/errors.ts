@@ -1,13 +1,11 @@
 // The GraphQL types of the typed errors a client can act on (members of result unions). The
-// errors themselves are in src/errors/results.ts, the coded ones in src/errors/.
+// errors themselves are in src/errors/results.ts and src/upstream/errors.ts, the coded ones in
+// src/errors/.
 
 import { builder } from './builder.js';
-import { AmbassadorNotFoundError, ValidationError } from '../errors/results.js';
+import { ValidationError } from '../errors/results.js';
+import { AmbassadorNotFoundError } from '../upstream/errors.js';
 import type { FieldErrorShape } from '../errors/results.js';
-
-// Also reachable from here, where src/idempotency/ imports them.
-export { ErrorCode } from '../errors/registry.js';
-export { AmbassadorNotFoundError, ValidationError } from '../errors/results.js';
 
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description: 'A refusal the client can show or act on. Every member of a result union but the success implements it.',

@@ -1,3 +1,5 @@
+// schema/: the GraphQL schema (Pothos): the builder, the resolvers' context, one file per type.
+//
 // Importing a domain module registers its types and fields on the builder.
 import { builder } from './builder.js';
 import './errors.js';

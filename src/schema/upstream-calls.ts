@@ -24,7 +24,7 @@ import type {
   SelectionSetNode,
   ValueNode,
 } from 'graphql';
-import { ErrorCode } from './errors.js';
+import { ErrorCode } from '../errors/registry.js';
 import type { GatewayContext } from './context.js';
 
 /** Upstream calls per root field: a fixed number, or one per item of a list argument. */

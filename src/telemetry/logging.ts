@@ -1,3 +1,5 @@
+// telemetry/: logs, metrics and traces: how each request and each upstream call is seen.
+//
 // Structured logs: one JSON object per line on stdout. Callers pass facts, never headers,
 // so the bearer token has no way into a log line.
 //

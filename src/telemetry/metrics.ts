@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { STORE_UNAVAILABLE_REASONS } from '../idempotency/store.js';
 import { errorCodeLabel } from './outcomes.js';
 import type { RequestTelemetry } from './request-telemetry.js';
-import type { UpstreamResponseInfo } from '../upstream/client.js';
+import type { UpstreamResponseInfo } from '../upstream/types.js';
 import type { BreakerState } from '../upstream/breaker.js';
 
 // Seconds; the upstream deadline defaults to 10 s.

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
 import { endUpstreamSpan, incomingTraceHeaders } from './tracing.js';
 import type { HeaderReader, Tracing } from './tracing.js';
-import type { UpstreamResponseInfo } from '../upstream/client.js';
+import type { UpstreamResponseInfo } from '../upstream/types.js';
 import type { UpstreamCallObserver, UpstreamCallRecorder } from '../upstream/types.js';
 
 const SANE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;

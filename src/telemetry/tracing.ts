@@ -13,7 +13,7 @@ import type * as OtelResources from '@opentelemetry/resources';
 import type * as OtelSdk from '@opentelemetry/sdk-trace-base';
 import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { GatewayConfig } from '../app/config.js';
-import type { UpstreamResponseInfo } from '../upstream/client.js';
+import type { UpstreamResponseInfo } from '../upstream/types.js';
 
 // Version 00 only, and neither id all zeros (both invalid per W3C Trace Context).
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;

@@ -1,3 +1,5 @@
+// upstream/: the REST client: endpoints described once, one send path, its bounds, breaker and retries; knows no GraphQL.
+//
 // A circuit breaker for one upstream origin. UPSTREAM_BREAKER_FAILURES failures that say the
 // upstream is unwell (no connection, a reset, a timeout, a 5xx; never a 4xx, which is an answer)
 // within UPSTREAM_BREAKER_WINDOW_MS, when they are also at least FAILURE_SHARE of the calls

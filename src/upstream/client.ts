@@ -4,7 +4,7 @@
 // (a repeated POST would award points twice) and never follows redirects (a redirect could
 // carry the bearer token to another origin).
 //
-// A call's time budget has two parts. Waiting for a free connection (ConnectionSlots) lasts at
+// A call's time budget has two parts. Waiting for a free connection (a Semaphore) lasts at
 // most queueTimeoutMs; a call still waiting then is not sent, its outcome known. Once it has a
 // connection, the deadline (timeoutMs) covers the TCP connect, writing the request and reading
 // the whole answer. Whether the request was written to a socket is observed from the pool
@@ -22,8 +22,16 @@ import { UpstreamError, bodyExcerpt, mapUpstreamStatus, parseRetryAfter, transpo
 import { RETRY_MIN_TRY_SHARE, RetryBudget, retryDelayMs } from './retry.js';
 import type { TryOutcome } from './retry.js';
 import { parseJsonBounded } from './json.js';
-import { ConnectionSlots, DEFAULT_QUEUE_TIMEOUT_MS, SlotWaitExpired } from './slots.js';
-import type { CallerGate, UpstreamCallObserver, UpstreamCallOptions } from './types.js';
+import { Semaphore, SlotWaitExpired } from './semaphore.js';
+import type { CallerGate, UpstreamCallObserver, UpstreamCallOptions, UpstreamResponseInfo } from './types.js';
+
+/**
+ * UPSTREAM_QUEUE_TIMEOUT_MS's default: half the default deadline. A call that waited this long
+ * behind a full pool meets an upstream already answering slower than the pool drains; failing
+ * it unsent (outcome known, safe to retry) beats holding the client for an answer that would
+ * likely time out with its outcome unknown.
+ */
+export const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;
 
 export interface UpstreamClientOptions {
   baseUrl: URL;
@@ -43,19 +51,6 @@ export interface UpstreamClientOptions {
   onReadRetry?: (result: 'sent' | 'budget_spent') => void;
   /** Per-caller admission (src/ratelimit), asked before every call; told of every 429 with Retry-After. */
   callerGate?: CallerGate;
-}
-
-export interface UpstreamResponseInfo {
-  method: string;
-  /** Route template, never the concrete path: ids do not belong in metrics labels. */
-  route: string;
-  status: number | null;
-  durationMs: number;
-  /**
-   * Why the call failed, for its log line: a transport cause ("refused (ECONNREFUSED)", "reset",
-   * "dns", "tls", "timeout") or "status 503: <bounded body excerpt>"; null for a 2xx.
-   */
-  failure: string | null;
 }
 
 type Observer = (info: UpstreamResponseInfo) => void;
@@ -90,7 +85,8 @@ const UNDICI_TIMEOUTS = [undiciErrors.ConnectTimeoutError, undiciErrors.HeadersT
 
 export class UpstreamClient {
   private readonly pool: Pool;
-  private readonly slots: ConnectionSlots;
+  /** At most one call per connection handed to the pool; the others wait here, unsent. */
+  private readonly slots: Semaphore;
   private readonly basePath: string;
   private readonly queueTimeoutMs: number;
   private readonly observers = new Set<Observer>();
@@ -102,7 +98,7 @@ export class UpstreamClient {
   constructor(private readonly options: UpstreamClientOptions) {
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
     this.queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
-    this.slots = new ConnectionSlots(options.connections);
+    this.slots = new Semaphore(options.connections);
     const breaker = options.breaker;
     this.breaker = breaker && breaker.failures > 0 ? new CircuitBreaker(breaker, options.onBreakerTransition ?? (() => {})) : null;
     this.retryBudget = (options.readRetries ?? 0) > 0 ? new RetryBudget() : null;

@@ -1,8 +1,8 @@
 // The upstream endpoints the gateway calls (specs in the upstream's documentation), one
 // descriptor each. Adding an endpoint starts here: docs/architecture.md, "How to add an endpoint".
 
-import { AmbassadorNotFoundError } from '../errors/results.js';
 import { decodeChallenge, decodeChallengeHistory } from './decode.js';
+import { AmbassadorNotFoundError } from './errors.js';
 import type { Endpoint } from './endpoint.js';
 import type { ChallengeHistoryRecord, ChallengeRecord, NewChallengeHistory } from './types.js';
 

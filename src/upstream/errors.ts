@@ -245,3 +245,20 @@ export function ownValue(obj: Record<string, unknown>, key: string): unknown {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * The POST's 404: the ambassador does not exist, nothing was recorded. A typed answer, not a
+ * failure: nothing reads its stack, and capturing one costs more than the rest of the error (a
+ * batch of 500 refused items makes 500), so none is captured.
+ */
+export class AmbassadorNotFoundError extends Error {
+  readonly ambassadorId: string;
+  constructor(ambassadorId: string) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(`Ambassador ${ambassadorId} does not exist.`);
+    Error.stackTraceLimit = stackTraceLimit;
+    this.ambassadorId = ambassadorId;
+    this.name = 'AmbassadorNotFoundError';
+  }
+}

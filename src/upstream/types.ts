@@ -2,8 +2,6 @@
 // missing or malformed in a real answer typed as nullable. Decoding (decode.ts) is the only
 // place that turns upstream JSON into these.
 
-import type { UpstreamResponseInfo } from './client.js';
-
 export interface I18nContentRecord {
   id: number | null;
   langCode: string | null;
@@ -101,4 +99,18 @@ export interface CallerGate {
   admit(token: string): Promise<number | null> | null;
   /** The upstream answered this caller 429 with Retry-After: refuse its calls until then. */
   upstreamLimited(token: string, retryAfterSeconds: number): void;
+}
+
+/** One finished upstream call, as the client tells its observers (metrics, spans, the request's log line). */
+export interface UpstreamResponseInfo {
+  method: string;
+  /** Route template, never the concrete path: ids do not belong in metrics labels. */
+  route: string;
+  status: number | null;
+  durationMs: number;
+  /**
+   * Why the call failed, for its log line: a transport cause ("refused (ECONNREFUSED)", "reset",
+   * "dns", "tls", "timeout") or "status 503: <bounded body excerpt>"; null for a 2xx.
+   */
+  failure: string | null;
 }

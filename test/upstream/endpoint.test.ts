@@ -2,7 +2,7 @@
 // checked int32 parameters, the body encoder, the decoder and what each endpoint says a 404 means.
 
 import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
-import { AmbassadorNotFoundError } from '../../src/errors/results.js';
+import { AmbassadorNotFoundError } from '../../src/upstream/errors.js';
 import { UpstreamClient } from '../../src/upstream/client.js';
 import { expandRoute } from '../../src/upstream/endpoint.js';
 import { ADD_CHALLENGE_HISTORY, CHALLENGE } from '../../src/upstream/endpoints.js';

@@ -1,17 +1,18 @@
-// A challenge history as a store keeps it (JSON) and back: the Date fields are the only ones
-// JSON does not round-trip.
+// A challenge history as the idempotency store keeps it (JSON) and back: the Date fields are the
+// only ones JSON does not round-trip.
 
+import type { ResultCodec } from '../idempotency/index.js';
 import type { ChallengeHistoryRecord } from '../upstream/types.js';
 
 type Json = Record<string, unknown>;
 
 const toDate = (value: unknown): Date | null => (typeof value === 'string' ? new Date(value) : null);
 
-export function encodeRecord(record: ChallengeHistoryRecord): unknown {
+function encodeRecord(record: ChallengeHistoryRecord): unknown {
   return JSON.parse(JSON.stringify(record));
 }
 
-export function decodeRecord(stored: unknown): ChallengeHistoryRecord {
+function decodeRecord(stored: unknown): ChallengeHistoryRecord {
   const json = stored as Json;
   const challenge = json.challenge as Json | null;
   return {
@@ -21,3 +22,5 @@ export function decodeRecord(stored: unknown): ChallengeHistoryRecord {
     challenge: challenge && ({ ...challenge, startDate: toDate(challenge.startDate), endDate: toDate(challenge.endDate) } as ChallengeHistoryRecord['challenge']),
   };
 }
+
+export const awardRecordCodec: ResultCodec<ChallengeHistoryRecord> = { encode: encodeRecord, decode: decodeRecord };
