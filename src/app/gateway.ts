@@ -193,7 +193,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   ];
   // Each plugin says why the fast lane may skip its hooks (lane-safety.ts); one that does not turns the lane off.
   const plugins: Plugin[] = [
-    useRequestObservers(observers), // declared lane-safe: the lane runs the same observers
+    laneSafe.runsOnLane(useRequestObservers(observers), observers, 'the lane runs the same observers'),
     laneSafe(useMetrics(metrics), 'serves GET /metrics only'),
     ...laneSafe(
       useSelfHostedGraphiQL(config, { endpoint: '/graphql', title: 'Challenge gateway', query: EXAMPLE_MUTATION, token: options.exampleToken }),
