@@ -1,10 +1,10 @@
 // The fast lane: serves the common request — a POST /graphql of a JSON document Yoga has already
-// admitted — straight from node:http with graphql-js's execution (lane-executor.ts), skipping Yoga's Fetch-API
+// admitted — straight from node:http with graphql-js's execution (executor.ts), skipping Yoga's Fetch-API
 // Request/Response adaptation and its hook chain (docs/performance.md). It decides nothing Yoga
 // decides: it serves only documents Yoga parsed and validated before (every bound included),
 // with the media type Yoga negotiated before for the same Accept header, masks errors with Yoga's
 // own function and builds the answer with Yoga's own result processor. It runs the same request
-// observers as Yoga's path (lane-safety.ts), and takes only requests the CSRF, body-limit and CORS
+// observers as Yoga's path (safety.ts), and takes only requests the CSRF, body-limit and CORS
 // rules let through untouched, and none with an Idempotency-Key header (plugins/idempotency-key.ts). Anything else — and any request error, such as variables that do
 // not coerce — goes to Yoga with the body it sent.
 
@@ -29,14 +29,14 @@ import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { runObservers } from '../telemetry/observers.js';
 import { RequestTelemetry } from '../telemetry/request-telemetry.js';
 import { nodeHeaders } from '../telemetry/tracing.js';
-import { captureRegularResult, checkYogaCoupling, handOverBody, yogaMasking } from './internals.js';
+import { captureRegularResult, checkInternals, handOverBody, yogaMasking } from './internals.js';
 import type { YogaMasking } from './internals.js';
 
 export interface FastLaneOptions {
   yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
   /**
    * The plugin list Yoga was given: the lane runs only when every one is declared lane-safe, and
-   * runs the request observers declared with them (lane-safety.ts).
+   * runs the request observers declared with them (safety.ts).
    */
   plugins: readonly Plugin[];
   schema: GraphQLSchema;
@@ -109,15 +109,15 @@ export function withFastLane(options: FastLaneOptions): FastLane {
   return { handler, status };
 }
 
-/** Off when a plugin is undeclared or a Yoga coupling fails its check; on otherwise. */
+/** Off when a plugin is undeclared or an internal the lane borrows fails its check (internals.ts); on otherwise. */
 async function laneStatus({ yoga, plugins }: FastLaneOptions): Promise<FastLaneStatus> {
   const undeclared = undeclaredPlugins(plugins);
   if (undeclared > 0) {
     return { on: false, reason: `${undeclared} plugin(s) in Yoga's list are not declared lane-safe: every request goes to Yoga` };
   }
-  const problems = await checkYogaCoupling(yoga);
+  const problems = await checkInternals(yoga);
   if (problems.length > 0) return { on: false, reason: `${problems.join('; ')}: every request goes to Yoga` };
-  return { on: true, reason: 'every plugin is declared lane-safe and the Yoga couplings passed their check' };
+  return { on: true, reason: 'every plugin is declared lane-safe and the internals the lane borrows passed their check' };
 }
 
 function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
@@ -148,7 +148,7 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
       // As on Yoga's path: the context first, then the operation's observers, then execution.
       const contextValue = contextOf(headers.get('authorization'), telemetry);
       observe.onOperation(telemetry, admitted.document, params.operationName ?? null);
-      // graphql-js's answer, from a plan compiled once per document where it covers it (lane-executor.ts).
+      // graphql-js's answer, from a plan compiled once per document where it covers it (executor.ts).
       const executed = await executor.execute({
         document: admitted.document,
         operationName: params.operationName,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { laneSafe } from '../../src/lane/safety.js';
 import { useRequestObservers } from '../../src/plugins/request-telemetry.js';
 import { subgraphSchema } from '../../src/schema/index.js';
-import { checkYogaCoupling } from '../../src/lane/internals.js';
+import { checkInternals } from '../../src/lane/internals.js';
 import { startGateway } from '../support/gateway.js';
 import { startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
@@ -78,8 +78,8 @@ test('a counting plugin declared lane-safe because the lane runs its observer fi
 
 test('Yoga couplings: all pass on this Yoga; a Yoga without maskedErrorsOpts is reported', async () => {
   const yoga = createYoga({ schema: subgraphSchema, maskedErrors: { isDev: false } });
-  expect(await checkYogaCoupling(yoga)).toEqual([]);
-  expect(await checkYogaCoupling({ fetchAPI: yoga.fetchAPI })).toEqual(['Yoga no longer exposes maskedErrorsOpts']);
+  expect(await checkInternals(yoga)).toEqual([]);
+  expect(await checkInternals({ fetchAPI: yoga.fetchAPI })).toEqual(['Yoga no longer exposes maskedErrorsOpts']);
   const renamed = { fetchAPI: yoga.fetchAPI, maskedErrorsOpts: { errorMessage: 'Unexpected error.' } };
-  expect(await checkYogaCoupling(renamed)).toEqual(['Yoga no longer exposes maskedErrorsOpts']);
+  expect(await checkInternals(renamed)).toEqual(['Yoga no longer exposes maskedErrorsOpts']);
 });
