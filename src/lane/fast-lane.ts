@@ -2,16 +2,17 @@
 // admitted — straight from node:http with graphql-js's execution (executor.ts), skipping Yoga's Fetch-API
 // Request/Response adaptation and its hook chain (docs/performance.md). It decides nothing Yoga
 // decides: it serves only documents Yoga parsed and validated before (every bound included),
-// with the media type Yoga negotiated before for the same Accept header, masks errors with Yoga's
-// own function and builds the answer with Yoga's own result processor. It runs the same request
+// with the media type Yoga negotiated before for the same Accept header, masks errors with the
+// function Yoga was given (FastLaneOptions.masking) and builds the answer with Yoga's own result processor. It runs the same request
 // observers as Yoga's path (safety.ts), and takes only requests the CSRF, body-limit and CORS
 // rules let through untouched, and none with an Idempotency-Key header (plugins/idempotency-key.ts). Anything else — and any request error, such as variables that do
 // not coerce — goes to Yoga with the body it sent.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, getVariableValues } from 'graphql';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
-import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
+import { maskError } from 'graphql-yoga';
+import type { Plugin, YogaMaskedErrorOpts, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext } from '../schema/context.js';
 import { MAX_CACHED_DOCUMENT_LENGTH } from '../app/document-cache.js';
 import type { NodeHandler } from '../http/guard.js';
@@ -29,8 +30,7 @@ import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { runObservers } from '../telemetry/observers.js';
 import { RequestTelemetry } from '../telemetry/request-telemetry.js';
 import { nodeHeaders } from '../telemetry/tracing.js';
-import { captureRegularResult, checkInternals, handOverBody, yogaMasking } from './internals.js';
-import type { YogaMasking } from './internals.js';
+import { captureRegularResult, checkInternals, handOverBody } from './internals.js';
 
 export interface FastLaneOptions {
   yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -51,7 +51,12 @@ export interface FastLaneOptions {
   maxRequestBodyBytes: number;
   /** The limit useResponseSizeLimit was given. */
   maxResponseBytes: number;
+  /** The masking Yoga was given (its `maskedErrors` option); Yoga's default masking when absent. */
+  masking?: YogaMaskedErrorOpts;
 }
+
+// Yoga's masking when it is given none but `maskedErrors: true`.
+const YOGA_DEFAULT_MASKING: YogaMaskedErrorOpts = { maskError, errorMessage: 'Unexpected error.' };
 
 // A body the lane reads as Yoga would: JSON, in UTF-8.
 const JSON_CONTENT_TYPE = /^application\/json(?:\s*;\s*charset=utf-8)?$/i;
@@ -75,8 +80,7 @@ export function withFastLane(options: FastLaneOptions): FastLane {
   const { yoga, lifecycle, maxRequestBodyBytes } = options;
   let serve: ((req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>) | null = null;
   const status = laneStatus(options).then((decided) => {
-    const masking = yogaMasking(yoga);
-    if (decided.on && masking) serve = fastLaneServer(options, masking);
+    if (decided.on) serve = fastLaneServer(options);
     options.logger.info('request paths', { fastLane: decided.on, reason: decided.reason });
     return decided;
   });
@@ -120,10 +124,16 @@ async function laneStatus({ yoga, plugins }: FastLaneOptions): Promise<FastLaneS
   return { on: true, reason: 'every plugin is declared lane-safe and the internals the lane borrows passed their check' };
 }
 
-function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
-  const { yoga, plugins, schema, admissions, contextOf, metrics, maxResponseBytes } = options;
+function fastLaneServer(options: FastLaneOptions) {
+  const { yoga, plugins, schema, admissions, contextOf, metrics, maxResponseBytes, masking = YOGA_DEFAULT_MASKING } = options;
   const observe = runObservers(laneObservers(plugins));
   const executor = laneExecutor(schema);
+  // The same mask as Yoga's path, and, as Yoga does, what it hides is logged through Yoga's logger.
+  const mask = (error: unknown): GraphQLError => {
+    const masked = masking.maskError(error, masking.errorMessage, masking.isDev);
+    if (masked !== error) yoga.logger.error(error);
+    return masked as GraphQLError;
+  };
 
   const handOver = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     handOverBody(req, body);
@@ -156,11 +166,11 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
         raw: params.variables,
         coerced: variables.coerced,
       });
-      result = executed.errors ? { ...executed, errors: executed.errors.map((error) => masking.maskError(error, masking.errorMessage)) } : executed;
+      result = executed.errors ? { ...executed, errors: executed.errors.map(mask) } : executed;
     } catch (error) {
       // execute reports resolver failures in `errors`; a throw (a context that cannot be built,
-      // a bug) is answered as Yoga answers it: the masked error (Yoga's mask logs what it hides).
-      result = { errors: [masking.maskError(error, masking.errorMessage)] };
+      // a bug) is answered as Yoga answers it: the masked error, what it hides logged.
+      result = { errors: [mask(error)] };
     }
     // As useResponseSizeLimit does on Yoga's path: an answer over MAX_RESPONSE_BYTES is not serialised.
     result = boundAnswer(result, telemetry, maxResponseBytes, { mutation: admitted.operation.operation === 'mutation', onlyOperation: true });

@@ -1,16 +1,16 @@
 // Everything the fast lane borrows from others' internals, in one place. From graphql-js, the
 // non-public field collection (collectFields, collectSubfields) and field lookup (getFieldDef)
-// the lane's executor plans with. From Yoga: its error masking as configured (a field its
-// typings call private), its JSON result processor (captured through a stand-in Response), and
-// the hand-over of a body already read (@whatwg-node/server reads `req.body` instead of the
-// request stream). `checkInternals` tries each at start-up: after an upgrade that breaks one,
-// the lane stays off and says why.
+// the lane's executor plans with. From Yoga: its JSON result processor (captured through a
+// stand-in Response), and the hand-over of a body already read (@whatwg-node/server reads
+// `req.body` instead of the request stream). `checkInternals` tries each at start-up: after an
+// upgrade that breaks one, the lane stays off and says why. (Error masking is not borrowed: the
+// gateway's assembly gives the lane the mask it gives Yoga's public `maskedErrors` option.)
 
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { GraphQLObjectType, TypeNameMetaFieldDef, buildSchema, parse } from 'graphql';
-import type { ExecutionResult, FieldNode, FragmentDefinitionNode, GraphQLError, OperationDefinitionNode } from 'graphql';
+import type { ExecutionResult, FieldNode, FragmentDefinitionNode, OperationDefinitionNode } from 'graphql';
 // Namespace imports: a function a later graphql-js no longer exports is undefined here, which
 // checkInternals reports, instead of a module that fails to load.
 import * as collectFieldsModule from 'graphql/execution/collectFields.js';
@@ -31,19 +31,8 @@ export const graphqlInternals: GraphqlInternals = {
   getFieldDef: executeModule.getFieldDef,
 };
 
-export interface YogaMasking {
-  maskError(error: unknown, message: string): GraphQLError;
-  errorMessage: string;
-}
-
 // A Yoga instance as this module reads it (any context type).
 type AnyYoga = Pick<YogaServerInstance<Record<string, never>, Record<string, never>>, 'fetchAPI'>;
-
-/** Yoga's error masking as configured (its message, isDev and logging of what it hides); null when Yoga keeps it elsewhere. */
-export function yogaMasking(yoga: AnyYoga): YogaMasking | null {
-  const masking = (yoga as { maskedErrorsOpts?: Partial<YogaMasking> | null }).maskedErrorsOpts;
-  return masking && typeof masking.maskError === 'function' && typeof masking.errorMessage === 'string' ? (masking as YogaMasking) : null;
-}
 
 export interface CapturedAnswer {
   status: number;
@@ -88,9 +77,6 @@ const SAMPLE_BODY = '{"query":"{ __typename }"}';
  */
 export async function checkInternals(yoga: AnyYoga, graphql: GraphqlInternals = graphqlInternals): Promise<string[]> {
   const problems = checkGraphqlInternals(graphql);
-  const masking = yogaMasking(yoga);
-  // Its shape only: calling it would log the error it masks.
-  if (!masking) problems.push('Yoga no longer exposes maskedErrorsOpts');
   try {
     const answer = captureRegularResult({ data: { ok: true } }, 'application/json');
     if (answer?.status !== 200 || answer.body !== '{"data":{"ok":true}}' || !answer.headers['content-type']?.startsWith('application/json')) {
