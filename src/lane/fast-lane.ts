@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, getVariableValues } from 'graphql';
 import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
-import { maskError } from 'graphql-yoga';
+import { createLRUCache, maskError } from 'graphql-yoga';
 import type { Plugin, YogaMaskedErrorOpts, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext } from '../schema/context.js';
 import { MAX_CACHED_DOCUMENT_LENGTH } from '../app/document-cache.js';
@@ -243,8 +243,9 @@ const YOGA_ONLY_ROOT_FIELDS = [SERVICE_FIELD];
 
 /** Bounded memory of what Yoga admitted: executed documents, and the JSON media type per Accept. */
 export class Admissions {
-  private readonly documents = new BoundedMap<Admitted>(MAX_DOCUMENTS);
-  private readonly mediaTypes = new BoundedMap<string>(MAX_ACCEPT_VALUES);
+  // Yoga's LRU (as its parse cache), bounded by count, with no expiry.
+  private readonly documents = createLRUCache<Admitted>({ max: MAX_DOCUMENTS, ttl: 0 });
+  private readonly mediaTypes = createLRUCache<string>({ max: MAX_ACCEPT_VALUES, ttl: 0 });
 
   documentFor(query: string, operationName: string | null | undefined): Admitted | undefined {
     return this.documents.get(documentKey(query, operationName));
@@ -279,25 +280,4 @@ export class Admissions {
 
 function documentKey(query: string, operationName: string | null | undefined): string {
   return (operationName ? `${operationName}\u0001` : '\u0000') + query;
-}
-
-/** A Map that forgets its least recently used entry beyond `max`. */
-class BoundedMap<T> {
-  private readonly map = new Map<string, T>();
-  constructor(private readonly max: number) {}
-
-  get(key: string): T | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: string, value: T): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
-  }
 }

@@ -345,3 +345,19 @@ test("one mask on both paths: the gateway's masking given to Yoga's maskedErrors
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test('the admissions are bounded: 1,000 documents, the least recently used forgotten first', async () => {
+  const admissions = new Admissions();
+  const yoga = createYoga({ schema: buildSchema('type Query { n(i: Int): Int }'), logging: false, plugins: [admissions.plugin()] });
+  const query = (i: number) => `{ n(i: ${i}) }`;
+  const execute = async (i: number) => {
+    const response = await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: query(i) }) });
+    expect(response.status).toBe(200);
+  };
+  for (let i = 0; i < 1000; i += 1) await execute(i);
+  expect(admissions.documentFor(query(0), null)).toBeDefined(); // used now: the most recent
+  await execute(1000); // one over the bound: the least recently used, document 1, goes
+  expect(admissions.documentFor(query(1), null)).toBeUndefined();
+  expect([0, 2, 999, 1000].map((i) => admissions.documentFor(query(i), null) !== undefined)).toEqual([true, true, true, true]);
+  expect(admissions.mediaTypeFor(undefined)).toBe('application/json');
+});
