@@ -55,7 +55,7 @@ export interface GatewayOptions {
   /** Let pages served from this machine (http://localhost:*, 127.0.0.1, [::1]) call cross-origin: the sandbox's dev servers. */
   loopbackOrigins?: boolean;
   /**
-   * More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane-safety.ts) turn the
+   * More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane/safety.ts) turn the
    * fast lane off; observers wrapped by useRequestObservers run on both paths.
    */
   plugins?: Plugin[];
@@ -199,7 +199,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     requestLog(logger),
     requestMetrics(metrics),
   ];
-  // Each plugin says why the fast lane may skip its hooks (lane-safety.ts); one that does not turns the lane off.
+  // Each plugin says why the fast lane may skip its hooks (lane/safety.ts); one that does not turns the lane off.
   const plugins: Plugin[] = [
     laneSafe.runsOnLane(useRequestObservers(observers), observers, 'the lane runs the same observers'),
     laneSafe(useMetrics(metrics), 'serves GET /metrics only'),
