@@ -24,6 +24,7 @@ import {
   peakRssMiB,
 } from './shared.js';
 import { keyedBench, printKeyedTable } from './keyed.js';
+import { laneExecutorsBench, printExecutorsTable } from './lane-executors.js';
 import { printProtectionTable, protectionBench } from './protection.js';
 import { startupBench } from './startup.js';
 import type { StartupRow } from './startup.js';
@@ -36,6 +37,9 @@ const SINGLE_MAX_MS = 2_000;
 const BATCH_ITEMS = 200;
 const BATCH_LATENCY_MS = 20;
 const BATCH_REPEATS = 2;
+/** The lane executor A/B (lane-executors.ts): rounds per variant and document, operations per round. */
+const EXECUTOR_ROUNDS = Number(process.env.BENCH_EXECUTOR_ROUNDS ?? 6);
+const EXECUTOR_OPS = Number(process.env.BENCH_EXECUTOR_OPS ?? 2_000);
 /** Set BENCH_PROFILE=1 to run the gateway under --cpu-prof (profiles land in bench/profiles/). */
 const PROFILE = process.env.BENCH_PROFILE === '1';
 
@@ -146,6 +150,14 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'keyed') {
     // The keyed rows alone (BENCH_ONLY=keyed npm run bench): printed, results.json untouched.
     printKeyedTable(await keyedBench((port, env) => startGatewayProcess(port, upstreamUrl, undefined, env), stopGateway));
+    upstream.kill('SIGTERM');
+    return;
+  }
+  const executorsBench = () => laneExecutorsBench(upstreamUrl, { rounds: EXECUTOR_ROUNDS, opsPerRound: EXECUTOR_OPS, concurrency: CONNECTIONS });
+  if (process.env.BENCH_ONLY === 'executors') {
+    // The lane executor A/B alone (BENCH_ONLY=executors npm run bench): printed, results.json untouched.
+    await ready({ name: 'upstream', url: `http://127.0.0.1:${upstreamPort}${UPSTREAM_PATH(AMBASSADOR_ID)}`, body: UPSTREAM_BODY, headers: { authorization: `Bearer ${TOKEN}` } });
+    printExecutorsTable(await executorsBench());
     upstream.kill('SIGTERM');
     return;
   }
@@ -261,6 +273,8 @@ async function main(): Promise<void> {
       ? null
       : await protectionBench((port, env) => startGatewayProcess(port, upstreamUrl, undefined, env), stopGateway, `http://127.0.0.1:${upstreamPort}`);
 
+  const executors = process.env.BENCH_SKIP_EXECUTORS === '1' ? null : await executorsBench();
+
   const startupOf = (name: string) => startup?.find((r) => r.target === name)?.medianMs ?? NaN;
   const targetsMet = {
     'cpu/request <= 0.5x Apollo': ratios.full.cpuPerRequest.gatewayToApollo <= 0.5,
@@ -288,12 +302,14 @@ async function main(): Promise<void> {
     keyed,
     startup,
     protection,
+    executors,
   };
   writeFileSync(new URL('../../bench/results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
   printTable(results);
   if (keyed) printKeyedTable(keyed);
   if (startup) printStartupTable(startup);
   if (protection) printProtectionTable(protection);
+  if (executors) printExecutorsTable(executors);
 }
 
 function printStartupTable(rows: StartupRow[]): void {

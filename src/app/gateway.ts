@@ -4,8 +4,8 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga } from 'graphql-yoga';
-import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError } from 'graphql-yoga';
+import type { Plugin, YogaMaskedErrorOpts, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { createContext, readBearerToken } from '../schema/context.js';
 import type { GatewayContext } from '../schema/context.js';
@@ -55,7 +55,7 @@ export interface GatewayOptions {
   /** Let pages served from this machine (http://localhost:*, 127.0.0.1, [::1]) call cross-origin: the sandbox's dev servers. */
   loopbackOrigins?: boolean;
   /**
-   * More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane-safety.ts) turn the
+   * More Yoga plugins (a deployment's own), after the gateway's. Undeclared ones (lane/safety.ts) turn the
    * fast lane off; observers wrapped by useRequestObservers run on both paths.
    */
   plugins?: Plugin[];
@@ -121,6 +121,14 @@ mutation AddChallengeHistory {
   }
 }
 `;
+
+// The one mask of unexpected errors, given to Yoga's public `maskedErrors` option and to the fast
+// lane: Yoga's own mask, "Unexpected error." with no stack or detail, in every NODE_ENV (isDev off).
+export const ERROR_MASKING: YogaMaskedErrorOpts = {
+  maskError: (error, message) => maskError(error, message, false),
+  errorMessage: 'Unexpected error.',
+  isDev: false,
+};
 
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   if (!config.upstreamUrl) throw new Error('createGateway needs config.upstreamUrl');
@@ -191,9 +199,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     requestLog(logger),
     requestMetrics(metrics),
   ];
-  // Each plugin says why the fast lane may skip its hooks (lane-safety.ts); one that does not turns the lane off.
+  // Each plugin says why the fast lane may skip its hooks (lane/safety.ts); one that does not turns the lane off.
   const plugins: Plugin[] = [
-    useRequestObservers(observers), // declared lane-safe: the lane runs the same observers
+    laneSafe.runsOnLane(useRequestObservers(observers), observers, 'the lane runs the same observers'),
     laneSafe(useMetrics(metrics), 'serves GET /metrics only'),
     ...laneSafe(
       useSelfHostedGraphiQL(config, { endpoint: '/graphql', title: 'Challenge gateway', query: EXAMPLE_MUTATION, token: options.exampleToken }),
@@ -230,7 +238,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     cors: corsOptions(config.corsOrigins, { loopback: options.loopbackOrigins ?? false }),
     logging: yogaLogger(logger),
     // Unexpected errors become "Unexpected error." with no stack or detail, in every NODE_ENV.
-    maskedErrors: { isDev: false },
+    maskedErrors: ERROR_MASKING,
     // src/graphiql serves the page and its files itself (Yoga's own page loads them from a CDN).
     graphiql: false,
     context: ({ request }): GatewayContext =>
@@ -249,6 +257,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     metrics,
     maxRequestBodyBytes: config.limits.maxRequestBodyBytes,
     maxResponseBytes: config.answers.maxResponseBytes,
+    masking: ERROR_MASKING,
   });
   const inflightBodies = new InflightBodies(config.http.maxInflightBodyBytes);
   metrics.observeInflightBodies(() => inflightBodies.bytes);

@@ -44,10 +44,12 @@ import type {
   GraphQLOutputType,
   GraphQLResolveInfo,
   OperationDefinitionNode,
+  ResponsePath as Path,
 } from 'graphql';
-import { collectFields, collectSubfields } from 'graphql/execution/collectFields.js';
-import { getFieldDef } from 'graphql/execution/execute.js';
-import type { Path } from 'graphql/jsutils/Path.js';
+import { graphqlInternals } from './internals.js';
+
+// graphql-js's non-public functions, reached through internals.ts (checked at start-up).
+const { collectFields, collectSubfields, getFieldDef } = graphqlInternals;
 
 /** What the plan met that graphql-js would answer with an error (or that the plan does not complete): graphql-js answers instead. */
 const NOT_CLEAN = Symbol('not-clean');

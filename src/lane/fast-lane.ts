@@ -1,17 +1,18 @@
 // The fast lane: serves the common request — a POST /graphql of a JSON document Yoga has already
-// admitted — straight from node:http with graphql-js's execution (lane-executor.ts), skipping Yoga's Fetch-API
+// admitted — straight from node:http with graphql-js's execution (executor.ts), skipping Yoga's Fetch-API
 // Request/Response adaptation and its hook chain (docs/performance.md). It decides nothing Yoga
 // decides: it serves only documents Yoga parsed and validated before (every bound included),
-// with the media type Yoga negotiated before for the same Accept header, masks errors with Yoga's
-// own function and builds the answer with Yoga's own result processor. It runs the same request
-// observers as Yoga's path (lane-safety.ts), and takes only requests the CSRF, body-limit and CORS
+// with the media type Yoga negotiated before for the same Accept header, masks errors with the
+// function Yoga was given (FastLaneOptions.masking) and builds the answer with Yoga's own result processor. It runs the same request
+// observers as Yoga's path (safety.ts), and takes only requests the CSRF, body-limit and CORS
 // rules let through untouched, and none with an Idempotency-Key header (plugins/idempotency-key.ts). Anything else — and any request error, such as variables that do
 // not coerce — goes to Yoga with the body it sent.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, getVariableValues } from 'graphql';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
-import type { Plugin, YogaServerInstance } from 'graphql-yoga';
+import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
+import { createLRUCache, maskError } from 'graphql-yoga';
+import type { Plugin, YogaMaskedErrorOpts, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayContext } from '../schema/context.js';
 import { MAX_CACHED_DOCUMENT_LENGTH } from '../app/document-cache.js';
 import type { NodeHandler } from '../http/guard.js';
@@ -29,14 +30,13 @@ import type { GatewayMetrics } from '../telemetry/metrics.js';
 import { runObservers } from '../telemetry/observers.js';
 import { RequestTelemetry } from '../telemetry/request-telemetry.js';
 import { nodeHeaders } from '../telemetry/tracing.js';
-import { captureRegularResult, checkYogaCoupling, handOverBody, yogaMasking } from './internals.js';
-import type { YogaMasking } from './internals.js';
+import { captureRegularResult, checkInternals, handOverBody } from './internals.js';
 
 export interface FastLaneOptions {
   yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
   /**
    * The plugin list Yoga was given: the lane runs only when every one is declared lane-safe, and
-   * runs the request observers declared with them (lane-safety.ts).
+   * runs the request observers declared with them (safety.ts).
    */
   plugins: readonly Plugin[];
   schema: GraphQLSchema;
@@ -51,7 +51,12 @@ export interface FastLaneOptions {
   maxRequestBodyBytes: number;
   /** The limit useResponseSizeLimit was given. */
   maxResponseBytes: number;
+  /** The masking Yoga was given (its `maskedErrors` option); Yoga's default masking when absent. */
+  masking?: YogaMaskedErrorOpts;
 }
+
+// Yoga's masking when it is given none but `maskedErrors: true`.
+const YOGA_DEFAULT_MASKING: YogaMaskedErrorOpts = { maskError, errorMessage: 'Unexpected error.' };
 
 // A body the lane reads as Yoga would: JSON, in UTF-8.
 const JSON_CONTENT_TYPE = /^application\/json(?:\s*;\s*charset=utf-8)?$/i;
@@ -75,8 +80,7 @@ export function withFastLane(options: FastLaneOptions): FastLane {
   const { yoga, lifecycle, maxRequestBodyBytes } = options;
   let serve: ((req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>) | null = null;
   const status = laneStatus(options).then((decided) => {
-    const masking = yogaMasking(yoga);
-    if (decided.on && masking) serve = fastLaneServer(options, masking);
+    if (decided.on) serve = fastLaneServer(options);
     options.logger.info('request paths', { fastLane: decided.on, reason: decided.reason });
     return decided;
   });
@@ -109,21 +113,27 @@ export function withFastLane(options: FastLaneOptions): FastLane {
   return { handler, status };
 }
 
-/** Off when a plugin is undeclared or a Yoga coupling fails its check; on otherwise. */
+/** Off when a plugin is undeclared or an internal the lane borrows fails its check (internals.ts); on otherwise. */
 async function laneStatus({ yoga, plugins }: FastLaneOptions): Promise<FastLaneStatus> {
   const undeclared = undeclaredPlugins(plugins);
   if (undeclared > 0) {
     return { on: false, reason: `${undeclared} plugin(s) in Yoga's list are not declared lane-safe: every request goes to Yoga` };
   }
-  const problems = await checkYogaCoupling(yoga);
+  const problems = await checkInternals(yoga);
   if (problems.length > 0) return { on: false, reason: `${problems.join('; ')}: every request goes to Yoga` };
-  return { on: true, reason: 'every plugin is declared lane-safe and the Yoga couplings passed their check' };
+  return { on: true, reason: 'every plugin is declared lane-safe and the internals the lane borrows passed their check' };
 }
 
-function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
-  const { yoga, plugins, schema, admissions, contextOf, metrics, maxResponseBytes } = options;
+function fastLaneServer(options: FastLaneOptions) {
+  const { yoga, plugins, schema, admissions, contextOf, metrics, maxResponseBytes, masking = YOGA_DEFAULT_MASKING } = options;
   const observe = runObservers(laneObservers(plugins));
   const executor = laneExecutor(schema);
+  // The same mask as Yoga's path, and, as Yoga does, what it hides is logged through Yoga's logger.
+  const mask = (error: unknown): GraphQLError => {
+    const masked = masking.maskError(error, masking.errorMessage, masking.isDev);
+    if (masked !== error) yoga.logger.error(error);
+    return masked as GraphQLError;
+  };
 
   const handOver = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
     handOverBody(req, body);
@@ -148,7 +158,7 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
       // As on Yoga's path: the context first, then the operation's observers, then execution.
       const contextValue = contextOf(headers.get('authorization'), telemetry);
       observe.onOperation(telemetry, admitted.document, params.operationName ?? null);
-      // graphql-js's answer, from a plan compiled once per document where it covers it (lane-executor.ts).
+      // graphql-js's answer, from a plan compiled once per document where it covers it (executor.ts).
       const executed = await executor.execute({
         document: admitted.document,
         operationName: params.operationName,
@@ -156,11 +166,11 @@ function fastLaneServer(options: FastLaneOptions, masking: YogaMasking) {
         raw: params.variables,
         coerced: variables.coerced,
       });
-      result = executed.errors ? { ...executed, errors: executed.errors.map((error) => masking.maskError(error, masking.errorMessage)) } : executed;
+      result = executed.errors ? { ...executed, errors: executed.errors.map(mask) } : executed;
     } catch (error) {
       // execute reports resolver failures in `errors`; a throw (a context that cannot be built,
-      // a bug) is answered as Yoga answers it: the masked error (Yoga's mask logs what it hides).
-      result = { errors: [masking.maskError(error, masking.errorMessage)] };
+      // a bug) is answered as Yoga answers it: the masked error, what it hides logged.
+      result = { errors: [mask(error)] };
     }
     // As useResponseSizeLimit does on Yoga's path: an answer over MAX_RESPONSE_BYTES is not serialised.
     result = boundAnswer(result, telemetry, maxResponseBytes, { mutation: admitted.operation.operation === 'mutation', onlyOperation: true });
@@ -233,8 +243,9 @@ const YOGA_ONLY_ROOT_FIELDS = [SERVICE_FIELD];
 
 /** Bounded memory of what Yoga admitted: executed documents, and the JSON media type per Accept. */
 export class Admissions {
-  private readonly documents = new BoundedMap<Admitted>(MAX_DOCUMENTS);
-  private readonly mediaTypes = new BoundedMap<string>(MAX_ACCEPT_VALUES);
+  // Yoga's LRU (as its parse cache), bounded by count, with no expiry.
+  private readonly documents = createLRUCache<Admitted>({ max: MAX_DOCUMENTS, ttl: 0 });
+  private readonly mediaTypes = createLRUCache<string>({ max: MAX_ACCEPT_VALUES, ttl: 0 });
 
   documentFor(query: string, operationName: string | null | undefined): Admitted | undefined {
     return this.documents.get(documentKey(query, operationName));
@@ -269,25 +280,4 @@ export class Admissions {
 
 function documentKey(query: string, operationName: string | null | undefined): string {
   return (operationName ? `${operationName}\u0001` : '\u0000') + query;
-}
-
-/** A Map that forgets its least recently used entry beyond `max`. */
-class BoundedMap<T> {
-  private readonly map = new Map<string, T>();
-  constructor(private readonly max: number) {}
-
-  get(key: string): T | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: string, value: T): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
-  }
 }

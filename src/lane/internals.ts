@@ -1,29 +1,38 @@
-// Everything the fast lane (fast-lane.ts) borrows from Yoga's internals, in one place: Yoga's
-// error masking as configured (a field its typings call private), its JSON result processor
-// (captured through a stand-in Response), and the hand-over of a body already read
-// (@whatwg-node/server reads `req.body` instead of the request stream). `checkYogaCoupling`
-// tries each at start-up: after an upgrade that breaks one, the lane stays off and says why.
+// Everything the fast lane borrows from others' internals, in one place. From graphql-js, the
+// non-public field collection (collectFields, collectSubfields) and field lookup (getFieldDef)
+// the lane's executor plans with. From Yoga: its JSON result processor (captured through a
+// stand-in Response), and the hand-over of a body already read (@whatwg-node/server reads
+// `req.body` instead of the request stream). `checkInternals` tries each at start-up: after an
+// upgrade that breaks one, the lane stays off and says why. (Error masking is not borrowed: the
+// gateway's assembly gives the lane the mask it gives Yoga's public `maskedErrors` option.)
 
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import { GraphQLObjectType, TypeNameMetaFieldDef, buildSchema, parse } from 'graphql';
+import type { ExecutionResult, FieldNode, FragmentDefinitionNode, OperationDefinitionNode } from 'graphql';
+// Namespace imports: a function a later graphql-js no longer exports is undefined here, which
+// checkInternals reports, instead of a module that fails to load.
+import * as collectFieldsModule from 'graphql/execution/collectFields.js';
+import * as executeModule from 'graphql/execution/execute.js';
 import { processRegularResult } from 'graphql-yoga';
 import type { YogaServerInstance } from 'graphql-yoga';
 
-export interface YogaMasking {
-  maskError(error: unknown, message: string): GraphQLError;
-  errorMessage: string;
+/** graphql-js's non-public functions the lane's executor (executor.ts) uses. */
+export interface GraphqlInternals {
+  collectFields: typeof collectFieldsModule.collectFields;
+  collectSubfields: typeof collectFieldsModule.collectSubfields;
+  getFieldDef: typeof executeModule.getFieldDef;
 }
+
+export const graphqlInternals: GraphqlInternals = {
+  collectFields: collectFieldsModule.collectFields,
+  collectSubfields: collectFieldsModule.collectSubfields,
+  getFieldDef: executeModule.getFieldDef,
+};
 
 // A Yoga instance as this module reads it (any context type).
 type AnyYoga = Pick<YogaServerInstance<Record<string, never>, Record<string, never>>, 'fetchAPI'>;
-
-/** Yoga's error masking as configured (its message, isDev and logging of what it hides); null when Yoga keeps it elsewhere. */
-export function yogaMasking(yoga: AnyYoga): YogaMasking | null {
-  const masking = (yoga as { maskedErrorsOpts?: Partial<YogaMasking> | null }).maskedErrorsOpts;
-  return masking && typeof masking.maskError === 'function' && typeof masking.errorMessage === 'string' ? (masking as YogaMasking) : null;
-}
 
 export interface CapturedAnswer {
   status: number;
@@ -62,12 +71,12 @@ export function handOverBody(req: IncomingMessage, body: Buffer): void {
 
 const SAMPLE_BODY = '{"query":"{ __typename }"}';
 
-/** Tries each coupling; the problems found (none: the lane may run). */
-export async function checkYogaCoupling(yoga: AnyYoga): Promise<string[]> {
-  const problems: string[] = [];
-  const masking = yogaMasking(yoga);
-  // Its shape only: calling it would log the error it masks.
-  if (!masking) problems.push('Yoga no longer exposes maskedErrorsOpts');
+/**
+ * Tries each internal the lane uses; the problems found (none: the lane may run). `graphql` is
+ * graphql-js's, given as a parameter so a test can hand in a broken one.
+ */
+export async function checkInternals(yoga: AnyYoga, graphql: GraphqlInternals = graphqlInternals): Promise<string[]> {
+  const problems = checkGraphqlInternals(graphql);
   try {
     const answer = captureRegularResult({ data: { ok: true } }, 'application/json');
     if (answer?.status !== 200 || answer.body !== '{"data":{"ok":true}}' || !answer.headers['content-type']?.startsWith('application/json')) {
@@ -98,4 +107,40 @@ async function handedOverText(fetchAPI: AnyYoga['fetchAPI']): Promise<string> {
   Object.assign(consumed, { method: 'POST', url: '/graphql', headers: { host: 'localhost', 'content-type': 'application/json' } });
   handOverBody(consumed as IncomingMessage, Buffer.from(SAMPLE_BODY));
   return normalizeNodeRequest(consumed, fetchAPI).text();
+}
+
+// A sample the graphql-js check runs through: two root fields (one through a fragment, one
+// aliased) and an object below, as the executor's plans collect them.
+const SAMPLE_SCHEMA = buildSchema('type Query { a: String b: Sub } type Sub { c: Int }');
+const SAMPLE_DOCUMENT = parse('{ x: a ...F } fragment F on Query { b { c __typename } }');
+
+/** graphql-js's internals as the executor relies on them: present, returning what it reads. */
+function checkGraphqlInternals(graphql: GraphqlInternals): string[] {
+  const missing = (['collectFields', 'collectSubfields', 'getFieldDef'] as const).filter((name) => typeof graphql[name] !== 'function');
+  if (missing.length > 0) return missing.map((name) => `graphql-js no longer has ${name} where the lane imports it`);
+  const problems: string[] = [];
+  const query = SAMPLE_SCHEMA.getQueryType()!;
+  const sub = SAMPLE_SCHEMA.getType('Sub') as GraphQLObjectType;
+  const operation = SAMPLE_DOCUMENT.definitions[0] as OperationDefinitionNode;
+  const fragments = { F: SAMPLE_DOCUMENT.definitions[1] as FragmentDefinitionNode };
+  const namesOf = (collected: unknown) => (collected instanceof Map ? [...collected.keys()].join(',') : null);
+  const nodesOf = (collected: unknown, key: string) =>
+    (collected instanceof Map ? collected.get(key) : undefined) as ReadonlyArray<FieldNode> | undefined;
+  try {
+    const roots = graphql.collectFields(SAMPLE_SCHEMA, fragments, {}, query, operation.selectionSet);
+    if (namesOf(roots) !== 'x,b') problems.push("graphql-js's collectFields no longer returns a Map of response names to field nodes");
+    const xNode = nodesOf(roots, 'x')?.[0];
+    if (!xNode || graphql.getFieldDef(SAMPLE_SCHEMA, query, xNode) !== query.getFields().a) {
+      problems.push("graphql-js's getFieldDef no longer finds a field's definition");
+    }
+    const subfields = graphql.collectSubfields(SAMPLE_SCHEMA, fragments, {}, sub, nodesOf(roots, 'b') ?? []);
+    const typenameNode = nodesOf(subfields, '__typename')?.[0];
+    if (namesOf(subfields) !== 'c,__typename') problems.push("graphql-js's collectSubfields no longer returns a Map of response names to field nodes");
+    else if (!typenameNode || graphql.getFieldDef(SAMPLE_SCHEMA, sub, typenameNode) !== TypeNameMetaFieldDef) {
+      problems.push("graphql-js's getFieldDef no longer gives __typename's meta field");
+    }
+  } catch (error) {
+    problems.push(`graphql-js's field collection failed: ${(error as Error).message}`);
+  }
+  return problems;
 }

@@ -4,8 +4,11 @@
 // never serves, or the lane applies its rule), or declared as one whose per-request observers
 // the lane runs too (`laneSafe.runsOnLane`). One undeclared plugin turns the lane off: a forgotten
 // decision costs speed (visible on gateway_fast_lane_requests_total), never correctness.
+// Only the gateway's assembly declares; a plugin made by useRequestObservers from outside it (a
+// deployment's own, passed through createGateway's `plugins`) counts as declared with its observers.
 
 import type { Plugin } from 'graphql-yoga';
+import { requestObserversOf } from '../plugins/request-telemetry.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 
 interface Declaration {
@@ -28,12 +31,19 @@ laneSafe.runsOnLane = <T extends Plugin>(plugin: T, observers: readonly RequestO
   return plugin;
 };
 
+function declarationOf(plugin: Plugin): Declaration | undefined {
+  const declared = declarations.get(plugin);
+  if (declared) return declared;
+  const observers = requestObserversOf(plugin);
+  return observers && { reason: 'the lane runs the same observers', observers };
+}
+
 /** How many plugins of the list are not declared lane-safe. */
 export function undeclaredPlugins(plugins: readonly Plugin[]): number {
-  return plugins.filter((plugin) => !declarations.has(plugin)).length;
+  return plugins.filter((plugin) => !declarationOf(plugin)).length;
 }
 
 /** The observers the lane runs for this plugin list, in its order. */
 export function laneObservers(plugins: readonly Plugin[]): RequestObserver[] {
-  return plugins.flatMap((plugin) => declarations.get(plugin)?.observers ?? []);
+  return plugins.flatMap((plugin) => declarationOf(plugin)?.observers ?? []);
 }

@@ -5,7 +5,6 @@
 import { Kind, getOperationAST } from 'graphql';
 import type { DocumentNode, ExecutionResult, GraphQLSchema, SelectionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { laneSafe } from '../lane/safety.js';
 import { runObservers } from '../telemetry/observers.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 import { isObjectTypeName } from '../telemetry/outcomes.js';
@@ -15,9 +14,18 @@ import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 /** Paths that are probes, not requests: neither logged nor counted (docs/operations.md). */
 export const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
 
+// The observers each plugin made here runs: what the fast lane runs in its place (the gateway's
+// assembly declares it so; this module knows nothing of the lane).
+const observersOfPlugin = new WeakMap<Plugin, readonly RequestObserver[]>();
+
+/** The observers a plugin made by useRequestObservers runs; undefined for any other plugin. */
+export function requestObserversOf(plugin: Plugin): readonly RequestObserver[] | undefined {
+  return observersOfPlugin.get(plugin);
+}
+
 /**
- * The Yoga plugin that runs these observers for every request but probes. Declared lane-safe
- * because the lane runs the same observers: put it first, so refusals are observed too.
+ * The Yoga plugin that runs these observers for every request but probes. Lane-safe because the
+ * lane runs the same observers (requestObserversOf): put it first, so refusals are observed too.
  */
 export function useRequestObservers(observers: readonly RequestObserver[]): Plugin {
   const run = runObservers(observers);
@@ -48,7 +56,8 @@ export function useRequestObservers(observers: readonly RequestObserver[]): Plug
       });
     },
   };
-  return laneSafe.runsOnLane(plugin, observers, 'the lane runs the same observers');
+  observersOfPlugin.set(plugin, observers);
+  return plugin;
 }
 
 /** The path of an absolute URL, without parsing all of it. */

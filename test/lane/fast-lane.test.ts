@@ -6,11 +6,13 @@
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { buildSchema } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { expect, test } from 'vitest';
 import type { GatewayContext } from '../../src/schema/context.js';
 import { Admissions, withFastLane } from '../../src/lane/fast-lane.js';
 import { laneSafe } from '../../src/lane/safety.js';
+import { ERROR_MASKING } from '../../src/app/gateway.js';
 import { Lifecycle } from '../../src/app/lifecycle.js';
 import { createLogger, yogaLogger } from '../../src/telemetry/logging.js';
 import { requestMetrics } from '../../src/plugins/metrics.js';
@@ -300,4 +302,62 @@ test('the error path: a throw outside execution is answered, logged and observed
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+test("one mask on both paths: the gateway's masking given to Yoga's maskedErrors and to the lane hides a resolver's error alike, detail-free even in development", async () => {
+  const schema = buildSchema('type Query { boom: String! }');
+  schema.getQueryType()!.getFields().boom!.resolve = () => {
+    throw new Error('secret detail');
+  };
+  const logs: string[] = [];
+  const logger = createLogger({ write: (line) => logs.push(line) });
+  const metrics = new GatewayMetrics();
+  const admissions = new Admissions();
+  const plugins = [laneSafe(admissions.plugin(), 'it admits documents to the lane')];
+  const yoga = createYoga<Record<string, never>, GatewayContext>({ schema, logging: yogaLogger(logger), maskedErrors: ERROR_MASKING, plugins });
+  const lane = withFastLane({ yoga, plugins, schema, admissions, contextOf: () => ({}) as GatewayContext, lifecycle: new Lifecycle(), logger, metrics, maxRequestBodyBytes: 1 << 20, maxResponseBytes: 1 << 20, masking: ERROR_MASKING });
+  expect((await lane.status).on).toBe(true);
+  const server = createServer(lane.handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'development'; // Yoga's default mask would add the original error there
+  const send = async (path: string) => {
+    logs.length = 0;
+    const response = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ query: '{ boom }' }) });
+    const hidden = logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 'error').map((entry) => entry.msg);
+    return { status: response.status, body: await response.text(), hidden };
+  };
+  try {
+    const admitting = await send('/graphql');
+    const byLane = await send('/graphql');
+    const byYoga = await send('/graphql?yoga');
+    expect((await metrics.fastLaneRequests.get()).values[0]?.value).toBe(1);
+    expect(byYoga).toEqual({
+      status: 200,
+      body: '{"errors":[{"message":"Unexpected error.","locations":[{"line":1,"column":3}],"path":["boom"],"extensions":{"code":"INTERNAL_SERVER_ERROR"}}],"data":null}',
+      hidden: ['secret detail'],
+    });
+    expect(byLane).toEqual(byYoga);
+    expect(admitting).toEqual(byYoga);
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('the admissions are bounded: 1,000 documents, the least recently used forgotten first', async () => {
+  const admissions = new Admissions();
+  const yoga = createYoga({ schema: buildSchema('type Query { n(i: Int): Int }'), logging: false, plugins: [admissions.plugin()] });
+  const query = (i: number) => `{ n(i: ${i}) }`;
+  const execute = async (i: number) => {
+    const response = await yoga.fetch('http://localhost/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: query(i) }) });
+    expect(response.status).toBe(200);
+  };
+  for (let i = 0; i < 1000; i += 1) await execute(i);
+  expect(admissions.documentFor(query(0), null)).toBeDefined(); // used now: the most recent
+  await execute(1000); // one over the bound: the least recently used, document 1, goes
+  expect(admissions.documentFor(query(1), null)).toBeUndefined();
+  expect([0, 2, 999, 1000].map((i) => admissions.documentFor(query(i), null) !== undefined)).toEqual([true, true, true, true]);
+  expect(admissions.mediaTypeFor(undefined)).toBe('application/json');
 });
