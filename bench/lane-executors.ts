@@ -15,7 +15,7 @@ import { GraphQLObjectType, GraphQLSchema, execute, getVariableValues, parse } f
 import type { DocumentNode, ExecutionResult, GraphQLFieldResolver, OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { loadConfig } from '../src/app/config.js';
-import { createSharedState } from '../src/idempotency/index.js';
+import { createSharedState } from '../src/app/shared-state.js';
 import { laneExecutor } from '../src/lane/executor.js';
 import { createLogger } from '../src/telemetry/logging.js';
 import { createContext } from '../src/schema/context.js';
