@@ -15,17 +15,11 @@
 // one (it multiplies only by literal `first`/`last` arguments).
 
 import { GraphQLError, Kind, defaultFieldResolver, getOperationAST } from 'graphql';
-import type {
-  DocumentNode,
-  FragmentDefinitionNode,
-  GraphQLResolveInfo,
-  GraphQLSchema,
-  OperationDefinitionNode,
-  SelectionSetNode,
-  ValueNode,
-} from 'graphql';
+import type { DocumentNode, GraphQLResolveInfo, GraphQLSchema, OperationDefinitionNode, SelectionSetNode, ValueNode } from 'graphql';
 import { ErrorCode } from './errors.js';
 import type { GatewayContext } from './context.js';
+import { fragmentsOf, selectedFields } from './operation-walk.js';
+import type { Fragments } from './operation-walk.js';
 
 /** Upstream calls per root field: a fixed number, or one per item of a list argument. */
 const UPSTREAM_CALLS: Readonly<Record<string, number | { perItemOf: string }>> = {
@@ -36,7 +30,6 @@ const UPSTREAM_CALLS: Readonly<Record<string, number | { perItemOf: string }>> =
 };
 
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
-type Fragments = Readonly<Record<string, FragmentDefinitionNode>>;
 
 /** What an operation can make the gateway do. */
 export interface OperationMeasure {
@@ -52,11 +45,7 @@ export interface OperationMeasure {
 export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): OperationMeasure {
   const operation = getOperationAST(document, operationName);
   if (!operation) return { calls: 0, cost: 0, readsVariables: false };
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  }
-  return measureOperationNode(schema, operation, fragments, variables);
+  return measureOperationNode(schema, operation, fragmentsOf(document), variables);
 }
 
 /** The calls `operationName` of `document` can make with `variables` (as sent: not yet coerced). */
@@ -65,59 +54,42 @@ export function countUpstreamCalls(schema: GraphQLSchema, document: DocumentNode
 }
 
 /**
- * One walk of the operation for both measures. A fragment is walked once per root type and
- * counted at every spread (memoised: nested spreads cannot make the walk exponential); a cycle
- * (refused by validation anyway) is not followed.
+ * One walk of the operation for both measures (schema/operation-walk.ts): each field counts at
+ * every spread of the fragment that selects it; each field's selection is walked once, however
+ * often it is spread (nested spreads cannot make the walk exponential); a cycle (refused by
+ * validation anyway) is not followed.
  */
 export function measureOperationNode(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Fragments, variables: Variables): OperationMeasure {
   const rootType = schema.getRootType(operation.operation)?.name;
   if (!rootType) return { calls: 0, cost: 0, readsVariables: false };
-  let readsVariables = false;
-  const memo = new Map<string, { calls: number; cost: number } | null>();
-  const walk = (selectionSet: SelectionSetNode, root: boolean): { calls: number; cost: number } => {
-    let calls = 0;
-    let cost = 0;
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        const below = selection.selectionSet ? walk(selection.selectionSet, false).cost : 0;
-        if (!root) {
-          cost += 1 + below;
-          continue;
-        }
-        const field = `${rootType}.${selection.name.value}`;
-        const perField = Object.hasOwn(UPSTREAM_CALLS, field) ? UPSTREAM_CALLS[field]! : 0;
-        let items = 1;
-        if (typeof perField === 'number') calls += perField;
-        else {
-          const argument = selection.arguments?.find((arg) => arg.name.value === perField.perItemOf);
-          items = argument ? itemCount(argument.value, variables) : 0;
-          if (argument?.value.kind === Kind.VARIABLE) readsVariables = true;
-          calls += items;
-        }
-        cost += items * (1 + below);
-      } else {
-        let inner: { calls: number; cost: number } | null;
-        if (selection.kind === Kind.INLINE_FRAGMENT) inner = walk(selection.selectionSet, root);
-        else {
-          const name = selection.name.value;
-          const key = root ? name : `\u0000${name}`;
-          inner = memo.get(key) ?? null;
-          if (!memo.has(key)) {
-            const fragment = Object.hasOwn(fragments, name) ? fragments[name] : undefined;
-            memo.set(key, null); // in progress: a cycle back to it counts nothing
-            inner = fragment ? walk(fragment.selectionSet, root) : null;
-            memo.set(key, inner);
-          }
-        }
-        if (inner) {
-          calls += inner.calls;
-          cost += inner.cost;
-        }
-      }
+  // The cost of each selection set below the root: its fields, each 1 plus its own selection's.
+  const costs = new Map<SelectionSetNode, number>();
+  const costOf = (selectionSet: SelectionSetNode | undefined): number => {
+    if (!selectionSet) return 0;
+    let cost = costs.get(selectionSet);
+    if (cost === undefined) {
+      cost = 0;
+      for (const { node, times } of selectedFields(selectionSet, fragments)) cost += times * (1 + costOf(node.selectionSet));
+      costs.set(selectionSet, cost);
     }
-    return { calls, cost };
+    return cost;
   };
-  const { calls, cost } = walk(operation.selectionSet, true);
+  let readsVariables = false;
+  let calls = 0;
+  let cost = 0;
+  for (const { node, times } of selectedFields(operation.selectionSet, fragments)) {
+    const field = `${rootType}.${node.name.value}`;
+    const perField = Object.hasOwn(UPSTREAM_CALLS, field) ? UPSTREAM_CALLS[field]! : 0;
+    let items = 1;
+    if (typeof perField === 'number') calls += times * perField;
+    else {
+      const argument = node.arguments?.find((arg) => arg.name.value === perField.perItemOf);
+      items = argument ? itemCount(argument.value, variables) : 0;
+      if (argument?.value.kind === Kind.VARIABLE) readsVariables = true;
+      calls += times * items;
+    }
+    cost += times * items * (1 + costOf(node.selectionSet));
+  }
   return { calls, cost, readsVariables };
 }
 
