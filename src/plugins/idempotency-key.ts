@@ -11,10 +11,10 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { getOperationAST } from 'graphql';
-import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
 import { answeredOnlyReplays } from '../schema/context.js';
 import { rootFieldsOf } from '../schema/operation-walk.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 
@@ -30,7 +30,7 @@ export function carriesIdempotencyKey(headers: IncomingHttpHeaders): boolean {
 }
 
 const refused = (message: string) =>
-  createGraphQLError(`${message} Nothing was sent.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+  codedError(ErrorCode.BAD_USER_INPUT, `${message} Nothing was sent.`, { http: { status: 400 } });
 
 /** Refuses a request with the header whose operations do not have exactly one award field between them. */
 export function useIdempotencyKeyHeader(): Plugin {

@@ -4,10 +4,11 @@
 // introspection and "did you mean" suggestions (switchable for production).
 
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
-import type { ValidationContext, ValidationRule } from 'graphql';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { GraphQLError, ValidationContext, ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../app/config.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 import { rootFieldsOf } from '../schema/operation-walk.js';
 
@@ -47,9 +48,8 @@ export function maxRootMutationFields(max: number): ValidationRule {
       const count = rootFieldsOf(context.getDocument(), operation).filter(({ node }) => node.name.value !== '__typename').length;
       if (count > max) {
         context.reportError(
-          new GraphQLError(`A mutation may have at most ${max} root fields; this one has ${count}. Send them in separate requests.`, {
+          codedError(ErrorCode.OPERATION_LIMIT_EXCEEDED, `A mutation may have at most ${max} root fields; this one has ${count}. Send them in separate requests.`, {}, {
             nodes: [operation],
-            extensions: { code: ErrorCode.OPERATION_LIMIT_EXCEEDED },
           }),
         );
       }

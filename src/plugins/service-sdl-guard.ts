@@ -6,9 +6,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getOperationAST } from 'graphql';
 import type { DocumentNode } from 'graphql';
-import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../app/config.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 import { rootFieldsOf } from '../schema/operation-walk.js';
 
@@ -32,7 +32,7 @@ export function useServiceSdlGuard(config: Pick<GatewayConfig, 'nodeEnv' | 'intr
         if (!selectsRootField(args.document, args.operationName ?? null, SERVICE_FIELD)) return;
         const presented = (args.contextValue as { request: Request }).request.headers.get(ROUTER_SECRET_HEADER);
         if (expected !== null && presented !== null && timingSafeEqual(digest(presented), expected)) return;
-        setResultAndStopExecution({ errors: [createGraphQLError(message, { extensions: { code: ErrorCode.SERVICE_SDL_FORBIDDEN, http: { status: 403 } } })] });
+        setResultAndStopExecution({ errors: [codedError(ErrorCode.SERVICE_SDL_FORBIDDEN, message, { http: { status: 403 } })] });
       },
     },
   ];

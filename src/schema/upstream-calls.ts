@@ -14,8 +14,9 @@
 // validation rule, and validation sees no variables, so a 500-item `$items` costs it as much as
 // one (it multiplies only by literal `first`/`last` arguments).
 
-import { GraphQLError, Kind, defaultFieldResolver, getOperationAST } from 'graphql';
-import type { DocumentNode, GraphQLResolveInfo, GraphQLSchema, OperationDefinitionNode, SelectionSetNode, ValueNode } from 'graphql';
+import { Kind, defaultFieldResolver, getOperationAST } from 'graphql';
+import type { DocumentNode, GraphQLError, GraphQLResolveInfo, GraphQLSchema, OperationDefinitionNode, SelectionSetNode, ValueNode } from 'graphql';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from './errors.js';
 import type { GatewayContext } from './context.js';
 import { fragmentsOf, selectedFields } from './operation-walk.js';
@@ -106,34 +107,25 @@ function itemCount(value: ValueNode, variables: Variables): number {
 
 /** What refuses a request over its budget, before any call. */
 export function upstreamBudgetExceeded(calls: number, maxCalls: number, { mutation }: { mutation: boolean }): GraphQLError {
-  return new GraphQLError(
+  return codedError(
+    ErrorCode.OPERATION_LIMIT_EXCEEDED,
     `This request needs up to ${calls} upstream calls; at most ${maxCalls} are allowed per request. Nothing was sent: send fewer items, fields or operations per request.`,
     {
-      extensions: {
-        code: ErrorCode.OPERATION_LIMIT_EXCEEDED,
-        maxUpstreamCalls: maxCalls,
-        upstreamCalls: calls,
-        // Like every mutation error: nothing was sent, so nothing was recorded.
-        ...(mutation ? { outcomeUnknown: false } : {}),
-        http: { status: 400 },
-      },
+      maxUpstreamCalls: maxCalls,
+      upstreamCalls: calls,
+      // Like every mutation error: nothing was sent, so nothing was recorded.
+      ...(mutation ? { outcomeUnknown: false } : {}),
+      http: { status: 400 },
     },
   );
 }
 
 /** What refuses an operation whose answer would cost more than GRAPHQL_MAX_COST, before anything runs. */
 export function costLimitExceeded(cost: number, maxCost: number, { mutation }: { mutation: boolean }): GraphQLError {
-  return new GraphQLError(
+  return codedError(
+    ErrorCode.OPERATION_LIMIT_EXCEEDED,
     `This operation's answer can hold up to ${cost} fields (each list item counting its selection); at most ${maxCost} are allowed. Nothing was run: select fewer fields, aliases or items.`,
-    {
-      extensions: {
-        code: ErrorCode.OPERATION_LIMIT_EXCEEDED,
-        cost,
-        maxCost,
-        ...(mutation ? { outcomeUnknown: false } : {}),
-        http: { status: 400 },
-      },
-    },
+    { cost, maxCost, ...(mutation ? { outcomeUnknown: false } : {}), http: { status: 400 } },
   );
 }
 
