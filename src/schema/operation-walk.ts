@@ -61,6 +61,9 @@ interface Level {
  * the selection set and the fragments it reaches however spreads nest (`times` may reach 2^40).
  */
 export function selectedFields(selectionSet: SelectionSetNode, fragments: Fragments): SelectedField[] {
+  const top = levelOf(selectionSet);
+  const selected: SelectedField[] = top.fields.map((node) => ({ node, times: 1 }));
+  if (top.spreads.length === 0) return selected;
   const fragmentNamed = (name: string): FragmentDefinitionNode | undefined =>
     fragments instanceof Map ? fragments.get(name) : Object.hasOwn(fragments, name) ? (fragments as Record<string, FragmentDefinitionNode>)[name] : undefined;
   // Each fragment reached, its level and the spreads followed from it; finished in post-order, so
@@ -77,7 +80,6 @@ export function selectedFields(selectionSet: SelectionSetNode, fragments: Fragme
     spreading.delete(name);
     finished.push(name);
   };
-  const top = levelOf(selectionSet);
   const times = new Map<string, number>();
   for (const spread of top.spreads) {
     const fragment = fragmentNamed(spread);
@@ -88,10 +90,9 @@ export function selectedFields(selectionSet: SelectionSetNode, fragments: Fragme
   // Spreaders before what they spread: each fragment's count is final when it hands it on.
   for (let i = finished.length - 1; i >= 0; i -= 1) {
     const name = finished[i]!;
-    const count = times.get(name) ?? 0;
+    const count = times.get(name)!;
     for (const spread of levels.get(name)!.spreads) times.set(spread, (times.get(spread) ?? 0) + count);
   }
-  const selected: SelectedField[] = top.fields.map((node) => ({ node, times: 1 }));
   for (const [name, level] of levels) {
     const count = times.get(name)!;
     for (const node of level.fields) selected.push({ node, times: count });

@@ -69,6 +69,7 @@ export function measureOperationNode(schema: GraphQLSchema, operation: Operation
     if (!selectionSet) return 0;
     let cost = costs.get(selectionSet);
     if (cost === undefined) {
+      costs.set(selectionSet, 0); // in progress: a fragment spread inside itself (a cycle) counts nothing there
       cost = 0;
       for (const { node, times } of selectedFields(selectionSet, fragments)) cost += times * (1 + costOf(node.selectionSet));
       costs.set(selectionSet, cost);
