@@ -11,8 +11,8 @@
 import { Kind } from 'graphql';
 import type { DocumentNode, FieldNode, FragmentDefinitionNode, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 
-/** A document's fragments by name: fragmentsOf's map, or graphql-js' `info.fragments`. */
-export type Fragments = ReadonlyMap<string, FragmentDefinitionNode> | Readonly<Record<string, FragmentDefinitionNode>>;
+/** A document's fragments by name, as graphql-js takes them (`info.fragments`, collectFields): an object without prototype. */
+export type Fragments = Readonly<Record<string, FragmentDefinitionNode>>;
 
 /** A field node a selection set selects, and how many times: once per chain of spreads that reaches it. */
 export interface SelectedField {
@@ -22,15 +22,15 @@ export interface SelectedField {
 
 // Yoga's parser cache hands out the same DocumentNode for the same text, and one request's
 // document is read by several plugins (validation, then execution): each is mapped and walked once.
-const fragmentMaps = new WeakMap<DocumentNode, ReadonlyMap<string, FragmentDefinitionNode>>();
+const fragmentMaps = new WeakMap<DocumentNode, Fragments>();
 const rootFieldLists = new WeakMap<OperationDefinitionNode, readonly SelectedField[]>();
 
 /** The fragments of `document` by name (the last of a name, as graphql-js takes it; validation refuses two). */
-export function fragmentsOf(document: DocumentNode): ReadonlyMap<string, FragmentDefinitionNode> {
+export function fragmentsOf(document: DocumentNode): Fragments {
   let fragments = fragmentMaps.get(document);
   if (!fragments) {
-    const byName = new Map<string, FragmentDefinitionNode>();
-    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) byName.set(definition.name.value, definition);
+    const byName = Object.create(null) as Record<string, FragmentDefinitionNode>;
+    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) byName[definition.name.value] = definition;
     fragmentMaps.set(document, byName);
     fragments = byName;
   }
@@ -64,8 +64,8 @@ export function selectedFields(selectionSet: SelectionSetNode, fragments: Fragme
   const top = levelOf(selectionSet);
   const selected: SelectedField[] = top.fields.map((node) => ({ node, times: 1 }));
   if (top.spreads.length === 0) return selected;
-  const fragmentNamed = (name: string): FragmentDefinitionNode | undefined =>
-    fragments instanceof Map ? fragments.get(name) : Object.hasOwn(fragments, name) ? (fragments as Record<string, FragmentDefinitionNode>)[name] : undefined;
+  // Own names only: a plain object's prototype has a `constructor`.
+  const fragmentNamed = (name: string): FragmentDefinitionNode | undefined => (Object.hasOwn(fragments, name) ? fragments[name] : undefined);
   // Each fragment reached, its level and the spreads followed from it; finished in post-order, so
   // a fragment comes after every fragment it spreads.
   const levels = new Map<string, Level>();

@@ -44,20 +44,19 @@ test('each field node comes once, however often it is spread: 60 levels of two s
   expect(fields).toEqual([`x×${2 ** (levels - 1)}`]);
 });
 
-test('graphql-js execution fragments (an object without prototype) are read like the map', () => {
-  const document = parse('{ ...F } fragment F on Query { x: __typename }');
-  const asObject = Object.assign(Object.create(null) as Record<string, never>, Object.fromEntries(fragmentsOf(document)));
-  const operation = getOperationAST(document)!;
-  expect(selectedFields(operation.selectionSet, asObject).map(({ node, times }) => [node.alias?.value, times])).toEqual([['x', 1]]);
-  // Names inherited from Object.prototype are no fragments.
-  const prototypeNames = parse('{ ...constructor ...toString a: __typename }');
-  expect(selectedFields(getOperationAST(prototypeNames)!.selectionSet, {}).map(({ node }) => node.alias?.value)).toEqual(['a']);
+test("the fragment map has graphql-js' shape (no prototype), and a plain object's prototype names no fragment", () => {
+  const document = parse('{ ...F ...constructor ...toString } fragment F on Query { x: __typename }');
+  const fragments = fragmentsOf(document);
+  expect(Object.getPrototypeOf(fragments)).toBe(null);
+  expect(Object.keys(fragments)).toEqual(['F']);
+  const { selectionSet } = getOperationAST(document)!;
+  expect(selectedFields(selectionSet, fragments).map(({ node, times }) => [node.alias?.value, times])).toEqual([['x', 1]]);
+  expect(selectedFields(selectionSet, { ...fragments }).map(({ node }) => node.alias?.value)).toEqual(['x']);
 });
 
 test('one fragment map and one walk per document, whoever asks', () => {
   const document: DocumentNode = parse('mutation { ...F } fragment F on Mutation { __typename }');
   const operation = getOperationAST(document)!;
   expect(fragmentsOf(document)).toBe(fragmentsOf(document));
-  expect([...fragmentsOf(document).keys()]).toEqual(['F']);
   expect(rootFieldsOf(document, operation)).toBe(rootFieldsOf(document, operation));
 });
