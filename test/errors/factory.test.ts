@@ -7,6 +7,7 @@ import { Kind, parse } from 'graphql';
 import { expect, test } from 'vitest';
 import { codedError } from '../../src/errors/factory.js';
 import { ErrorCode } from '../../src/errors/registry.js';
+import { refusalBody } from '../../src/http/refusal.js';
 
 const src = new URL('../../src/', import.meta.url).pathname;
 
@@ -21,6 +22,11 @@ test('the code comes first and wins; nodes, originalError and the other extensio
   expect(error.locations).toEqual([{ line: 1, column: 1 }]);
   expect(error.originalError).toBe(cause);
   expect(error.toJSON()).toEqual({ message: 'Too many.', locations: [{ line: 1, column: 1 }], extensions: { code: 'OPERATION_LIMIT_EXCEEDED', maxCost: 5, http: { status: 400 } } });
+});
+
+test("a refusal written before GraphQL runs (src/http/refusal.ts) has the body codedError's error prints", () => {
+  const message = 'The request headers are too large.';
+  expect(refusalBody(ErrorCode.REQUEST_HEADERS_TOO_LARGE, message)).toBe(JSON.stringify({ errors: [codedError(ErrorCode.REQUEST_HEADERS_TOO_LARGE, message)] }));
 });
 
 // Files still making their own errors, converted by their own change (the idempotency run's
