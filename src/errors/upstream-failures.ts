@@ -2,9 +2,9 @@
 // (src/upstream/errors.ts) to a code and a message, as a table. Whether the error reports an
 // outcome, and what may exist then, is the calling field's to say (a read reports none).
 
-import { GraphQLError } from 'graphql';
 import { UpstreamError } from '../upstream/errors.js';
 import type { UpstreamErrorKind } from '../upstream/errors.js';
+import { codedError } from './factory.js';
 import { ErrorCode } from './registry.js';
 
 const UNUSABLE_ANSWER = { code: ErrorCode.BAD_UPSTREAM_RESPONSE, message: 'The upstream sent an answer the gateway cannot use.' };
@@ -41,17 +41,17 @@ export function mapUpstreamError(error: unknown, write?: WriteOutcome): unknown 
   if (!(error instanceof UpstreamError)) return error;
   const { code, message } = UPSTREAM_FAILURES[error.kind];
   const outcomeUnknown = write !== undefined && error.requestMayHaveBeenProcessed;
-  const extensions: Record<string, unknown> = { code };
+  const extensions: Record<string, unknown> = {};
   if (write) extensions.outcomeUnknown = outcomeUnknown;
   if (error.retryAfterSeconds !== null) extensions.retryAfter = error.retryAfterSeconds;
   // Refusals of the gateway's own, before anything was sent: safe to retry (after retryAfter).
   if (error.circuitOpen) {
     extensions.circuitOpen = true;
-    return new GraphQLError(CIRCUIT_OPEN_MESSAGE, { extensions });
+    return codedError(code, CIRCUIT_OPEN_MESSAGE, extensions);
   }
   if (error.limitedByGateway) {
     extensions.limitedBy = 'gateway';
-    return new GraphQLError(GATEWAY_LIMIT_MESSAGE, { extensions });
+    return codedError(code, GATEWAY_LIMIT_MESSAGE, extensions);
   }
-  return new GraphQLError(outcomeUnknown ? `${message} ${write.mayExist}: check before retrying.` : message, { extensions });
+  return codedError(code, outcomeUnknown ? `${message} ${write.mayExist}: check before retrying.` : message, extensions);
 }

@@ -3,17 +3,22 @@
 // recorded in the request's telemetry, so it is logged and counted like any other outcome.
 
 import type { FetchAPI } from 'graphql-yoga';
+import type { ErrorCode } from '../errors/registry.js';
 import { telemetryOf } from '../telemetry/request-telemetry.js';
 
 export interface Refusal {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
   headers?: Record<string, string>;
 }
 
-/** The JSON body of every refusal, from Yoga's hooks or from the node:http guard (http-guard.ts). */
-export function refusalBody(code: string, message: string): string {
+/**
+ * The JSON body of every refusal, from Yoga's hooks or from the node:http guard (guard.ts): what
+ * codedError's error prints, written directly, as it is sent before any GraphQL runs and often
+ * under load (no stack captured per refused request).
+ */
+export function refusalBody(code: ErrorCode, message: string): string {
   return JSON.stringify({ errors: [{ message, extensions: { code } }] });
 }
 

@@ -10,11 +10,11 @@
 // is a request observer, so it is set on both paths, whichever way the key came.
 
 import type { IncomingHttpHeaders } from 'node:http';
-import { Kind, getOperationAST } from 'graphql';
-import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
-import { createGraphQLError } from 'graphql-yoga';
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { answeredOnlyReplays } from '../schema/context.js';
+import { rootFieldsOf } from '../schema/operation-walk.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 
@@ -30,7 +30,7 @@ export function carriesIdempotencyKey(headers: IncomingHttpHeaders): boolean {
 }
 
 const refused = (message: string) =>
-  createGraphQLError(`${message} Nothing was sent.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+  codedError(ErrorCode.BAD_USER_INPUT, `${message} Nothing was sent.`, { http: { status: 400 } });
 
 /** Refuses a request with the header whose operations do not have exactly one award field between them. */
 export function useIdempotencyKeyHeader(): Plugin {
@@ -47,9 +47,11 @@ export function useIdempotencyKeyHeader(): Plugin {
     onExecute({ args, setResultAndStopExecution }) {
       const { request } = args.contextValue as { request: Request };
       if (!request.headers.has(IDEMPOTENCY_KEY_HEADER)) return;
-      const fields = rootFieldNames(args.document, args.operationName ?? null);
-      const awards = fields.filter((name) => name === AWARD_FIELD).length;
-      if (fields.includes(BATCH_FIELD)) {
+      const operation = getOperationAST(args.document, args.operationName);
+      const fields = operation ? rootFieldsOf(args.document, operation) : [];
+      // Every occurrence counts: a fragment spread twice selects its award twice.
+      const awards = fields.reduce((sum, { node, times }) => (node.name.value === AWARD_FIELD ? sum + times : sum), 0);
+      if (fields.some(({ node }) => node.name.value === BATCH_FIELD)) {
         setResultAndStopExecution({
           errors: [refused('An Idempotency-Key header names one award, not a batch: give each item of addChallengeHistories its own input.idempotencyKey.')],
         });
@@ -60,28 +62,6 @@ export function useIdempotencyKeyHeader(): Plugin {
       }
     },
   };
-}
-
-/** The root fields the operation selects (names, through fragments, every occurrence). */
-function rootFieldNames(document: DocumentNode, operationName: string | null): string[] {
-  const operation = getOperationAST(document, operationName);
-  if (!operation) return [];
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  const names: string[] = [];
-  const collect = (selectionSet: SelectionSetNode, spreading: ReadonlySet<string>): void => {
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) names.push(selection.name.value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet, spreading);
-      else {
-        const fragment = fragments.get(selection.name.value);
-        // A cycle is refused by validation before execution; it is not followed here.
-        if (fragment && !spreading.has(fragment.name.value)) collect(fragment.selectionSet, new Set(spreading).add(fragment.name.value));
-      }
-    }
-  };
-  collect(operation.selectionSet, new Set());
-  return names;
 }
 
 /** `Idempotent-Replayed: true` on an answer whose awards were all replays of recorded successes. */

@@ -4,11 +4,13 @@
 // introspection and "did you mean" suggestions (switchable for production).
 
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, Kind, NoSchemaIntrospectionCustomRule } from 'graphql';
-import type { SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { GraphQLError, ValidationContext, ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../app/config.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
+import { rootFieldsOf } from '../schema/operation-walk.js';
 
 export function useOperationLimits(config: Pick<GatewayConfig, 'limits' | 'introspection' | 'fieldSuggestions'>): Plugin[] {
   const { limits } = config;
@@ -38,36 +40,19 @@ export function useOperationLimits(config: Pick<GatewayConfig, 'limits' | 'intro
   ];
 }
 
-/** Refuses a mutation with more than `max` root fields, counted through fragments. */
+/** Refuses a mutation with more than `max` root fields (__typename aside), counted through fragments: each field node once, however often spread. */
 export function maxRootMutationFields(max: number): ValidationRule {
   return (context) => ({
     OperationDefinition(operation) {
       if (operation.operation !== 'mutation') return;
-      const count = countRootFields(context, operation.selectionSet, new Set());
+      const count = rootFieldsOf(context.getDocument(), operation).filter(({ node }) => node.name.value !== '__typename').length;
       if (count > max) {
         context.reportError(
-          new GraphQLError(`A mutation may have at most ${max} root fields; this one has ${count}. Send them in separate requests.`, {
+          codedError(ErrorCode.OPERATION_LIMIT_EXCEEDED, `A mutation may have at most ${max} root fields; this one has ${count}. Send them in separate requests.`, {}, {
             nodes: [operation],
-            extensions: { code: ErrorCode.OPERATION_LIMIT_EXCEEDED },
           }),
         );
       }
     },
   });
-}
-
-function countRootFields(context: ValidationContext, selectionSet: SelectionSetNode, seenFragments: Set<string>): number {
-  let count = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value !== '__typename') count += 1;
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      count += countRootFields(context, selection.selectionSet, seenFragments);
-    } else if (!seenFragments.has(selection.name.value)) {
-      seenFragments.add(selection.name.value);
-      const fragment = context.getFragment(selection.name.value);
-      if (fragment) count += countRootFields(context, fragment.selectionSet, seenFragments);
-    }
-  }
-  return count;
 }

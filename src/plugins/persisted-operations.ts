@@ -8,10 +8,10 @@
 
 import { createHash } from 'node:crypto';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../app/config.js';
 import type { RedisConnection } from '../redis/client.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 
 /** How long Redis keeps a registered document after its last registration. */
@@ -70,9 +70,7 @@ function useAutomaticPersistedQueryRegistration(documents: PersistedQueryStore, 
       const hash = persistedQueryHash(params.extensions);
       if (hash === null || typeof params.query !== 'string') return;
       if (createHash('sha256').update(params.query).digest('hex') !== hash) {
-        throw createGraphQLError('PersistedQueryHashMismatch', {
-          extensions: { code: ErrorCode.PERSISTED_QUERY_HASH_MISMATCH, http: { status: 400 } },
-        });
+        throw codedError(ErrorCode.PERSISTED_QUERY_HASH_MISMATCH, 'PersistedQueryHashMismatch', { http: { status: 400 } });
       }
       if (Buffer.byteLength(params.query) <= maxDocumentBytes) await documents.set(hash, params.query);
     },

@@ -2,14 +2,15 @@
 // the facts every other observer reads (telemetry/request-telemetry.ts), the operation from the
 // parsed document, the outcome from the result. The fast lane runs the same list (lane/safety.ts).
 
-import { Kind, getOperationAST } from 'graphql';
-import type { DocumentNode, ExecutionResult, GraphQLSchema, SelectionNode } from 'graphql';
+import { getOperationAST } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { runObservers } from '../telemetry/observers.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 import { isObjectTypeName } from '../telemetry/outcomes.js';
 import { telemetryOf, seenTelemetryOf } from '../telemetry/request-telemetry.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
+import { rootFieldsOf } from '../schema/operation-walk.js';
 
 /** Paths that are probes, not requests: neither logged nor counted (docs/operations.md). */
 export const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
@@ -110,16 +111,15 @@ function operationFactsOf(document: DocumentNode, requested: string | null): Ope
     requested,
     type: operation.operation,
     name: operation.name?.value ?? null,
-    rootFields: rootFieldsOf(operation.selectionSet.selections),
+    rootFields: rootFieldLabel(document, operation),
   };
   operationFacts.set(document, facts);
   return facts;
 }
 
-function rootFieldsOf(selections: readonly SelectionNode[]): string {
-  const names = new Set<string>();
-  for (const selection of selections) if (selection.kind === Kind.FIELD) names.add(selection.name.value);
-  return [...names].sort().join(',');
+/** The names (not aliases) of the root fields, through fragments, each once and sorted: a label bounded by the schema. */
+function rootFieldLabel(document: DocumentNode, operation: OperationDefinitionNode): string {
+  return [...new Set(rootFieldsOf(document, operation).map(({ node }) => node.name.value))].sort().join(',');
 }
 
 /**

@@ -2,12 +2,12 @@
 // either, GraphQL over HTTP asks for a 4xx, but the persisted-operations plugin would answer 200
 // PersistedQueryKeyNotFound; so this runs ahead of it and answers 400 as Yoga does without it.
 
-import { createGraphQLError } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
 import { defaultExtractPersistedOperationId } from '@graphql-yoga/plugin-persisted-operations';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 
-const badRequest = (message: string) => createGraphQLError(message, { extensions: { code: ErrorCode.BAD_REQUEST, http: { status: 400 } } });
+const badRequest = (message: string) => codedError(ErrorCode.BAD_REQUEST, message, { http: { status: 400 } });
 
 export function useRequireOperation(): Plugin {
   return {

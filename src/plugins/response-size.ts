@@ -9,10 +9,11 @@
 // a bound on their printed length. GRAPHQL_MAX_COST bounds the fields an answer holds before it
 // runs; this bounds their bytes (long upstream strings, lists the upstream fills).
 
-import { GraphQLError, getOperationAST } from 'graphql';
+import { getOperationAST } from 'graphql';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../schema/context.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
 
@@ -38,14 +39,15 @@ export function boundAnswer(
   return {
     data: null,
     errors: [
-      new GraphQLError(`The answer would take more than MAX_RESPONSE_BYTES (${maxBytes} bytes of JSON) and was not sent: select fewer fields, aliases or items.`, {
-        extensions: {
-          code: ErrorCode.RESPONSE_TOO_LARGE,
+      codedError(
+        ErrorCode.RESPONSE_TOO_LARGE,
+        `The answer would take more than MAX_RESPONSE_BYTES (${maxBytes} bytes of JSON) and was not sent: select fewer fields, aliases or items.`,
+        {
           maxResponseBytes: maxBytes,
           // What the mutation did stands: its awards may exist when any call reached the upstream.
           ...(mutation ? { outcomeUnknown: telemetry.upstreamCalls > 0 } : {}),
         },
-      }),
+      ),
     ],
   };
 }

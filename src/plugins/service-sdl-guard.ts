@@ -4,12 +4,13 @@
 // (compose from the subgraph SDL file instead). Development and test answer it to anyone.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Kind, getOperationAST } from 'graphql';
-import type { DocumentNode, FragmentDefinitionNode, SelectionSetNode } from 'graphql';
-import { createGraphQLError } from 'graphql-yoga';
+import { getOperationAST } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayConfig } from '../app/config.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
+import { rootFieldsOf } from '../schema/operation-walk.js';
 
 export const ROUTER_SECRET_HEADER = 'x-router-secret';
 export const SERVICE_FIELD = '_service';
@@ -31,7 +32,7 @@ export function useServiceSdlGuard(config: Pick<GatewayConfig, 'nodeEnv' | 'intr
         if (!selectsRootField(args.document, args.operationName ?? null, SERVICE_FIELD)) return;
         const presented = (args.contextValue as { request: Request }).request.headers.get(ROUTER_SECRET_HEADER);
         if (expected !== null && presented !== null && timingSafeEqual(digest(presented), expected)) return;
-        setResultAndStopExecution({ errors: [createGraphQLError(message, { extensions: { code: ErrorCode.SERVICE_SDL_FORBIDDEN, http: { status: 403 } } })] });
+        setResultAndStopExecution({ errors: [codedError(ErrorCode.SERVICE_SDL_FORBIDDEN, message, { http: { status: 403 } })] });
       },
     },
   ];
@@ -40,18 +41,5 @@ export function useServiceSdlGuard(config: Pick<GatewayConfig, 'nodeEnv' | 'intr
 /** Whether the operation that runs selects `field` at its root, through fragments too. */
 export function selectsRootField(document: DocumentNode, operationName: string | null, field: string): boolean {
   const operation = getOperationAST(document, operationName);
-  if (!operation) return false;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  const seen = new Set<string>();
-  const selects = (selectionSet: SelectionSetNode): boolean =>
-    selectionSet.selections.some((selection) => {
-      if (selection.kind === Kind.FIELD) return selection.name.value === field;
-      if (selection.kind === Kind.INLINE_FRAGMENT) return selects(selection.selectionSet);
-      const fragment = fragments.get(selection.name.value);
-      if (!fragment || seen.has(fragment.name.value)) return false;
-      seen.add(fragment.name.value);
-      return selects(fragment.selectionSet);
-    });
-  return selects(operation.selectionSet);
+  return !!operation && rootFieldsOf(document, operation).some(({ node }) => node.name.value === field);
 }

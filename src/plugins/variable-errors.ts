@@ -2,9 +2,10 @@
 // error graphql-js reports without a code; clients branch on extensions.code, as Apollo Server's
 // users do on BAD_USER_INPUT. graphql-js marks each such error with the variable's definition.
 
-import { GraphQLError, Kind } from 'graphql';
-import type { ExecutionResult } from 'graphql';
+import { Kind } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 
 /** An error of graphql-js's variable coercion: it points at a variable definition, nothing else. */
@@ -18,14 +19,7 @@ export function withVariableErrorCodes<T extends ExecutionResult>(result: T): T 
   if ('data' in result || !result.errors?.some(isVariableError)) return result;
   const errors = result.errors.map((error) =>
     isVariableError(error)
-      ? new GraphQLError(error.message, {
-          nodes: error.nodes,
-          source: error.source,
-          positions: error.positions,
-          path: error.path,
-          originalError: error.originalError,
-          extensions: { ...error.extensions, code: ErrorCode.BAD_USER_INPUT },
-        })
+      ? codedError(ErrorCode.BAD_USER_INPUT, error.message, error.extensions, { nodes: error.nodes, originalError: error.originalError })
       : error,
   );
   return { ...result, errors };

@@ -1,5 +1,5 @@
-import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 import type { AmbassadorRecord } from '../upstream/types.js';
 
@@ -35,8 +35,6 @@ builder.asEntity(Ambassador, {
   // Never called by a router (the key is not resolvable); a hand-written _entities call gets this,
   // as a rejection, so that only that representation fails.
   resolveReference: async () => {
-    throw new GraphQLError('This subgraph cannot resolve Ambassador references: the upstream has no ambassador read endpoint.', {
-      extensions: { code: ErrorCode.BAD_USER_INPUT },
-    });
+    throw codedError(ErrorCode.BAD_USER_INPUT, 'This subgraph cannot resolve Ambassador references: the upstream has no ambassador read endpoint.');
   },
 });

@@ -1,10 +1,10 @@
-import { GraphQLError } from 'graphql';
 import { builder } from './builder.js';
 import { Ambassador } from './ambassador.js';
 import { Challenge } from './challenge.js';
 import { ValidationError } from '../errors/results.js';
 import { AmbassadorNotFoundError } from '../upstream/errors.js';
 import type { FieldErrorShape } from '../errors/results.js';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 import { noteAwardAnswered } from './context.js';
 import type { GatewayContext, IdempotencyKeyHeader } from './context.js';
@@ -189,8 +189,8 @@ builder.mutationField('addChallengeHistories', (t) =>
     resolve: (_root, { items }, ctx) => {
       const { batchMaxItems } = ctx.config;
       if (items.length > batchMaxItems) {
-        throw new GraphQLError(`addChallengeHistories takes at most ${batchMaxItems} items, got ${items.length}.`, {
-          extensions: { code: ErrorCode.BAD_USER_INPUT, maxItems: batchMaxItems },
+        throw codedError(ErrorCode.BAD_USER_INPUT, `addChallengeHistories takes at most ${batchMaxItems} items, got ${items.length}.`, {
+          maxItems: batchMaxItems,
         });
       }
       // The request's POST limit (BATCH_CONCURRENCY) spaces the calls out, across every batch field of the request.

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 import { INVALID_ID_MESSAGE, parseUpstreamId } from '../upstream/ids.js';
 
@@ -6,9 +6,7 @@ import { INVALID_ID_MESSAGE, parseUpstreamId } from '../upstream/ids.js';
 export function upstreamIdArgument(value: string | number, argumentName = 'id'): number {
   const id = parseUpstreamId(value);
   if (id === null) {
-    throw new GraphQLError(`${argumentName} ${INVALID_ID_MESSAGE}.`, {
-      extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName },
-    });
+    throw codedError(ErrorCode.BAD_USER_INPUT, `${argumentName} ${INVALID_ID_MESSAGE}.`, { argumentName });
   }
   return id;
 }

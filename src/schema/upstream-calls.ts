@@ -14,18 +14,13 @@
 // validation rule, and validation sees no variables, so a 500-item `$items` costs it as much as
 // one (it multiplies only by literal `first`/`last` arguments).
 
-import { GraphQLError, Kind, defaultFieldResolver, getOperationAST } from 'graphql';
-import type {
-  DocumentNode,
-  FragmentDefinitionNode,
-  GraphQLResolveInfo,
-  GraphQLSchema,
-  OperationDefinitionNode,
-  SelectionSetNode,
-  ValueNode,
-} from 'graphql';
+import { Kind, defaultFieldResolver, getOperationAST } from 'graphql';
+import type { DocumentNode, GraphQLError, GraphQLResolveInfo, GraphQLSchema, OperationDefinitionNode, SelectionSetNode, ValueNode } from 'graphql';
+import { codedError } from '../errors/factory.js';
 import { ErrorCode } from '../errors/registry.js';
 import type { GatewayContext } from './context.js';
+import { fragmentsOf, selectedFields } from './operation-walk.js';
+import type { Fragments } from './operation-walk.js';
 
 /** Upstream calls per root field: a fixed number, or one per item of a list argument. */
 const UPSTREAM_CALLS: Readonly<Record<string, number | { perItemOf: string }>> = {
@@ -36,7 +31,6 @@ const UPSTREAM_CALLS: Readonly<Record<string, number | { perItemOf: string }>> =
 };
 
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
-type Fragments = Readonly<Record<string, FragmentDefinitionNode>>;
 
 /** What an operation can make the gateway do. */
 export interface OperationMeasure {
@@ -52,11 +46,7 @@ export interface OperationMeasure {
 export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): OperationMeasure {
   const operation = getOperationAST(document, operationName);
   if (!operation) return { calls: 0, cost: 0, readsVariables: false };
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  }
-  return measureOperationNode(schema, operation, fragments, variables);
+  return measureOperationNode(schema, operation, fragmentsOf(document), variables);
 }
 
 /** The calls `operationName` of `document` can make with `variables` (as sent: not yet coerced). */
@@ -65,59 +55,43 @@ export function countUpstreamCalls(schema: GraphQLSchema, document: DocumentNode
 }
 
 /**
- * One walk of the operation for both measures. A fragment is walked once per root type and
- * counted at every spread (memoised: nested spreads cannot make the walk exponential); a cycle
- * (refused by validation anyway) is not followed.
+ * One walk of the operation for both measures (schema/operation-walk.ts): each field counts at
+ * every spread of the fragment that selects it; each field's selection is walked once, however
+ * often it is spread (nested spreads cannot make the walk exponential); a cycle (refused by
+ * validation anyway) is not followed.
  */
 export function measureOperationNode(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Fragments, variables: Variables): OperationMeasure {
   const rootType = schema.getRootType(operation.operation)?.name;
   if (!rootType) return { calls: 0, cost: 0, readsVariables: false };
-  let readsVariables = false;
-  const memo = new Map<string, { calls: number; cost: number } | null>();
-  const walk = (selectionSet: SelectionSetNode, root: boolean): { calls: number; cost: number } => {
-    let calls = 0;
-    let cost = 0;
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        const below = selection.selectionSet ? walk(selection.selectionSet, false).cost : 0;
-        if (!root) {
-          cost += 1 + below;
-          continue;
-        }
-        const field = `${rootType}.${selection.name.value}`;
-        const perField = Object.hasOwn(UPSTREAM_CALLS, field) ? UPSTREAM_CALLS[field]! : 0;
-        let items = 1;
-        if (typeof perField === 'number') calls += perField;
-        else {
-          const argument = selection.arguments?.find((arg) => arg.name.value === perField.perItemOf);
-          items = argument ? itemCount(argument.value, variables) : 0;
-          if (argument?.value.kind === Kind.VARIABLE) readsVariables = true;
-          calls += items;
-        }
-        cost += items * (1 + below);
-      } else {
-        let inner: { calls: number; cost: number } | null;
-        if (selection.kind === Kind.INLINE_FRAGMENT) inner = walk(selection.selectionSet, root);
-        else {
-          const name = selection.name.value;
-          const key = root ? name : `\u0000${name}`;
-          inner = memo.get(key) ?? null;
-          if (!memo.has(key)) {
-            const fragment = Object.hasOwn(fragments, name) ? fragments[name] : undefined;
-            memo.set(key, null); // in progress: a cycle back to it counts nothing
-            inner = fragment ? walk(fragment.selectionSet, root) : null;
-            memo.set(key, inner);
-          }
-        }
-        if (inner) {
-          calls += inner.calls;
-          cost += inner.cost;
-        }
-      }
+  // The cost of each selection set below the root: its fields, each 1 plus its own selection's.
+  const costs = new Map<SelectionSetNode, number>();
+  const costOf = (selectionSet: SelectionSetNode | undefined): number => {
+    if (!selectionSet) return 0;
+    let cost = costs.get(selectionSet);
+    if (cost === undefined) {
+      costs.set(selectionSet, 0); // in progress: a fragment spread inside itself (a cycle) counts nothing there
+      cost = 0;
+      for (const { node, times } of selectedFields(selectionSet, fragments)) cost += times * (1 + costOf(node.selectionSet));
+      costs.set(selectionSet, cost);
     }
-    return { calls, cost };
+    return cost;
   };
-  const { calls, cost } = walk(operation.selectionSet, true);
+  let readsVariables = false;
+  let calls = 0;
+  let cost = 0;
+  for (const { node, times } of selectedFields(operation.selectionSet, fragments)) {
+    const field = `${rootType}.${node.name.value}`;
+    const perField = Object.hasOwn(UPSTREAM_CALLS, field) ? UPSTREAM_CALLS[field]! : 0;
+    let items = 1;
+    if (typeof perField === 'number') calls += times * perField;
+    else {
+      const argument = node.arguments?.find((arg) => arg.name.value === perField.perItemOf);
+      items = argument ? itemCount(argument.value, variables) : 0;
+      if (argument?.value.kind === Kind.VARIABLE) readsVariables = true;
+      calls += times * items;
+    }
+    cost += times * items * (1 + costOf(node.selectionSet));
+  }
   return { calls, cost, readsVariables };
 }
 
@@ -134,34 +108,25 @@ function itemCount(value: ValueNode, variables: Variables): number {
 
 /** What refuses a request over its budget, before any call. */
 export function upstreamBudgetExceeded(calls: number, maxCalls: number, { mutation }: { mutation: boolean }): GraphQLError {
-  return new GraphQLError(
+  return codedError(
+    ErrorCode.OPERATION_LIMIT_EXCEEDED,
     `This request needs up to ${calls} upstream calls; at most ${maxCalls} are allowed per request. Nothing was sent: send fewer items, fields or operations per request.`,
     {
-      extensions: {
-        code: ErrorCode.OPERATION_LIMIT_EXCEEDED,
-        maxUpstreamCalls: maxCalls,
-        upstreamCalls: calls,
-        // Like every mutation error: nothing was sent, so nothing was recorded.
-        ...(mutation ? { outcomeUnknown: false } : {}),
-        http: { status: 400 },
-      },
+      maxUpstreamCalls: maxCalls,
+      upstreamCalls: calls,
+      // Like every mutation error: nothing was sent, so nothing was recorded.
+      ...(mutation ? { outcomeUnknown: false } : {}),
+      http: { status: 400 },
     },
   );
 }
 
 /** What refuses an operation whose answer would cost more than GRAPHQL_MAX_COST, before anything runs. */
 export function costLimitExceeded(cost: number, maxCost: number, { mutation }: { mutation: boolean }): GraphQLError {
-  return new GraphQLError(
+  return codedError(
+    ErrorCode.OPERATION_LIMIT_EXCEEDED,
     `This operation's answer can hold up to ${cost} fields (each list item counting its selection); at most ${maxCost} are allowed. Nothing was run: select fewer fields, aliases or items.`,
-    {
-      extensions: {
-        code: ErrorCode.OPERATION_LIMIT_EXCEEDED,
-        cost,
-        maxCost,
-        ...(mutation ? { outcomeUnknown: false } : {}),
-        http: { status: 400 },
-      },
-    },
+    { cost, maxCost, ...(mutation ? { outcomeUnknown: false } : {}), http: { status: 400 } },
   );
 }
 

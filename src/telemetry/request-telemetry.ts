@@ -19,7 +19,7 @@ export class RequestTelemetry implements UpstreamCallRecorder, UpstreamCallObser
   readonly upstreamHeaders: Record<string, string>;
   operationName: string | null = null;
   operationType: string | null = null;
-  /** The root fields selected (names, not aliases): a label bounded by the schema. */
+  /** The root fields selected, directly or through fragments (names, not aliases): a label bounded by the schema. */
   rootFields: string | null = null;
   /** __typename of the first root field's result, when the operation selected it (union results). */
   resultType: string | null = null;

@@ -61,3 +61,12 @@ describe('the answer cost (GRAPHQL_MAX_COST), from the same walk', () => {
     expect(measure(query).cost).toBe(2 ** levels);
   });
 });
+
+test('a fragment spread inside its own selection (refused by validation, after the batch budget has measured it) is not followed', () => {
+  const query = '{ challenge(id: "1") { ...C } } fragment C on Challenge { id titles { ...T } } fragment T on I18nContent { lang x: challenge { ...C } }';
+  const { calls, cost } = measureOperation(subgraphSchema, parse(query), undefined, {});
+  // Each selection is counted at most once round the cycle: 5 fields, and titles' and C's fields once more.
+  expect(calls).toBe(1);
+  expect(cost).toBeGreaterThanOrEqual(5);
+  expect(cost).toBeLessThanOrEqual(8);
+});
