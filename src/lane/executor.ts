@@ -38,7 +38,6 @@ import type {
   DocumentNode,
   ExecutionResult,
   FieldNode,
-  FragmentDefinitionNode,
   GraphQLField,
   GraphQLFieldResolver,
   GraphQLOutputType,
@@ -46,6 +45,8 @@ import type {
   OperationDefinitionNode,
   ResponsePath as Path,
 } from 'graphql';
+import { fragmentsOf } from '../schema/operation-walk.js';
+import type { Fragments } from '../schema/operation-walk.js';
 import { graphqlInternals } from './internals.js';
 
 // graphql-js's non-public functions, reached through internals.ts (checked at start-up).
@@ -74,7 +75,7 @@ interface Run {
 interface OperationPlan {
   schema: GraphQLSchema;
   operation: OperationDefinitionNode;
-  fragments: Record<string, FragmentDefinitionNode>;
+  fragments: Fragments;
   rootType: GraphQLObjectType;
   responseName: string;
   fieldNodes: ReadonlyArray<FieldNode>;
@@ -289,8 +290,7 @@ function compilePlan(schema: GraphQLSchema, document: DocumentNode, operationNam
   if (!operation || operation.operation === 'subscription' || !plainSelections(document)) return null;
   const rootType = schema.getRootType(operation.operation);
   if (!rootType) return null;
-  const fragments = Object.create(null) as Record<string, FragmentDefinitionNode>;
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  const fragments = fragmentsOf(document);
   const rootFields = collectFields(schema, fragments, {}, rootType, operation.selectionSet);
   if (rootFields.size !== 1) return null;
   const [responseName, fieldNodes] = rootFields.entries().next().value!;
