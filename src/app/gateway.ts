@@ -16,7 +16,7 @@ import type { FastLaneStatus } from '../lane/fast-lane.js';
 import { InflightBodies, UndrainedAnswers, answerClientError, serverOptions, withHttpGuard } from '../http/guard.js';
 import { laneSafe } from '../lane/safety.js';
 import { useSelfHostedGraphiQL } from '../graphiql/plugin.js';
-import { EXAMPLE_IDEMPOTENCY_KEY } from '../graphiql/start-script.js';
+import { EXAMPLE_MUTATION } from '../graphiql/example.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, yogaLogger } from '../telemetry/logging.js';
 import type { Logger } from '../telemetry/logging.js';
@@ -79,48 +79,6 @@ export interface Gateway {
   /** Drains (stops accepting, lets in-flight requests finish within SHUTDOWN_DRAIN_MS), then releases everything. */
   close(): Promise<void>;
 }
-
-// GraphiQL's example. Its comments fit the query editor of a 1280-px-wide window; the page puts a
-// new key in place of EXAMPLE_IDEMPOTENCY_KEY at each load (graphiql/start-script.ts), so Run
-// awards once and Run again answers replayed: true.
-export const EXAMPLE_MUTATION = `# Record that ambassador 1 completed
-# challenge 1. idempotencyKey names this
-# award, new per page load: Run it twice
-# and the second answers replayed: true,
-# awarding nothing. Reload for a new award.
-# Try ambassadorId "999"
-# (AmbassadorNotFoundError), challengeId
-# "999" (ValidationError), or another token
-# in Headers (UNAUTHENTICATED / FORBIDDEN).
-mutation AddChallengeHistory {
-  addChallengeHistory(
-    ambassadorId: "1"
-    input: {
-      points: 100
-      score: 87.5
-      message: "Great first sale!"
-      challengeId: "1"
-      idempotencyKey: "${EXAMPLE_IDEMPOTENCY_KEY}"
-    }
-  ) {
-    __typename
-    ... on AddChallengeHistorySuccess {
-      replayed
-      challengeHistory {
-        id
-        points
-        score
-        message
-        createdAt
-        ambassador { id fullName username }
-        challenge { id title nbWins titles { lang content } }
-      }
-    }
-    ... on AmbassadorNotFoundError { message ambassadorId }
-    ... on ValidationError { message fieldErrors { field path messages } }
-  }
-}
-`;
 
 // The one mask of unexpected errors, given to Yoga's public `maskedErrors` option and to the fast
 // lane: Yoga's own mask, "Unexpected error." with no stack or detail, in every NODE_ENV (isDev off).

@@ -14,7 +14,7 @@ import { GRAPHIQL_CONTENT_SECURITY_POLICY } from '../../src/graphiql/plugin.js';
 import { EXAMPLE_IDEMPOTENCY_KEY } from '../../src/graphiql/start-script.js';
 import { SANDBOX_TOKENS, startSandboxUpstream } from '../../src/sandbox/index.js';
 import type { SandboxUpstream } from '../../src/sandbox/index.js';
-import { EXAMPLE_MUTATION } from '../../src/app/gateway.js';
+import { EXAMPLE_MUTATION } from '../../src/graphiql/example.js';
 import { startGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 

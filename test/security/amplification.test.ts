@@ -8,7 +8,7 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, onTestFinished, test } from 'vitest';
 import { amplificationRequest } from '../../scripts/support/amplification.js';
-import { EXAMPLE_MUTATION } from '../../src/app/gateway.js';
+import { EXAMPLE_MUTATION } from '../../src/graphiql/example.js';
 import { startGateway, useGatewayOn } from '../support/gateway.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import type { TestGateway } from '../support/gateway.js';
