@@ -6,7 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { shortestRecordTtlS } from '../idempotency/deadlines.js';
 import type { LogLevel } from '../telemetry/logging.js';
-import { DEFAULT_QUEUE_TIMEOUT_MS } from '../upstream/client.js';
+
+/**
+ * UPSTREAM_QUEUE_TIMEOUT_MS's default: half the default deadline. A call that waited this long
+ * behind a full pool meets an upstream already answering slower than the pool drains; failing
+ * it unsent (outcome known, safe to retry) beats holding the client for an answer that would
+ * likely time out with its outcome unknown.
+ */
+const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;
 
 export type NodeEnv = 'development' | 'production' | 'test';
 

@@ -25,19 +25,11 @@ import { parseJsonBounded } from './json.js';
 import { Semaphore, SlotWaitExpired } from './semaphore.js';
 import type { CallerGate, UpstreamCallObserver, UpstreamCallOptions, UpstreamResponseInfo } from './types.js';
 
-/**
- * UPSTREAM_QUEUE_TIMEOUT_MS's default: half the default deadline. A call that waited this long
- * behind a full pool meets an upstream already answering slower than the pool drains; failing
- * it unsent (outcome known, safe to retry) beats holding the client for an answer that would
- * likely time out with its outcome unknown.
- */
-export const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;
-
 export interface UpstreamClientOptions {
   baseUrl: URL;
   /** From the moment a call has a free connection to its complete answer, TCP connect included. */
   timeoutMs: number;
-  /** Longest wait for a free connection; a call still waiting then is not sent. */
+  /** Longest wait for a free connection; a call still waiting then is not sent. Half of timeoutMs when absent. */
   queueTimeoutMs?: number;
   maxResponseBytes: number;
   connections: number;
@@ -97,7 +89,7 @@ export class UpstreamClient {
 
   constructor(private readonly options: UpstreamClientOptions) {
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, '');
-    this.queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
+    this.queueTimeoutMs = options.queueTimeoutMs ?? Math.floor(options.timeoutMs / 2);
     this.slots = new Semaphore(options.connections);
     const breaker = options.breaker;
     this.breaker = breaker && breaker.failures > 0 ? new CircuitBreaker(breaker, options.onBreakerTransition ?? (() => {})) : null;

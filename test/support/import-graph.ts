@@ -36,7 +36,7 @@ export function importGraph(root: string): ImportEdge[] {
   }).map(({ from, to }) => ({ from, to }));
 }
 
-/** The import cycles (strongly connected components of more than one file, or a file importing itself), each as a path. */
+/** The import cycles: for each strongly connected component of more than one file (or a file importing itself), one cycle through it, as a path. */
 export function importCycles(edges: readonly ImportEdge[]): string[][] {
   const next = new Map<string, string[]>();
   for (const { from, to } of edges) if (to.startsWith('src/')) next.set(from, [...(next.get(from) ?? []), to]);
@@ -66,10 +66,37 @@ export function importCycles(edges: readonly ImportEdge[]): string[][] {
       onStack.delete(member);
       component.push(member);
     } while (member !== node);
-    if (component.length > 1 || (next.get(node) ?? []).includes(node)) cycles.push(component.reverse());
+    if (component.length > 1 || (next.get(node) ?? []).includes(node)) cycles.push(cycleThrough(component, next));
   };
   for (const node of next.keys()) if (!indices.has(node)) visit(node);
   return cycles;
+}
+
+/** One shortest cycle of a strongly connected component, from its first file in name order: a path of imports that ends where it starts. */
+function cycleThrough(component: readonly string[], next: ReadonlyMap<string, string[]>): string[] {
+  const members = new Set(component);
+  const start = [...component].sort()[0]!;
+  // Breadth-first from the start, within the component, until an import leads back to it.
+  const cameFrom = new Map<string, string>();
+  let frontier = [start];
+  while (frontier.length > 0) {
+    const following: string[] = [];
+    for (const node of frontier) {
+      for (const to of [...(next.get(node) ?? [])].sort()) {
+        if (to === start) {
+          const path = [node];
+          while (path[0] !== start) path.unshift(cameFrom.get(path[0]!)!);
+          return path;
+        }
+        if (members.has(to) && !cameFrom.has(to)) {
+          cameFrom.set(to, node);
+          following.push(to);
+        }
+      }
+    }
+    frontier = following;
+  }
+  return [start];
 }
 
 export const repositoryRoot = relative(process.cwd(), new URL('../..', import.meta.url).pathname) || '.';
