@@ -5,12 +5,12 @@
 import { getOperationAST } from 'graphql';
 import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { rootFieldsOf } from '../schema/operation-walk.js';
 import { runObservers } from '../telemetry/observers.js';
 import type { RequestObserver } from '../telemetry/observers.js';
 import { isObjectTypeName } from '../telemetry/outcomes.js';
 import { telemetryOf, seenTelemetryOf } from '../telemetry/request-telemetry.js';
 import type { RequestTelemetry } from '../telemetry/request-telemetry.js';
-import { rootFieldsOf } from '../schema/operation-walk.js';
 
 /** Paths that are probes, not requests: neither logged nor counted (docs/operations.md). */
 export const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
