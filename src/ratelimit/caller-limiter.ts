@@ -20,7 +20,7 @@
 // When Redis cannot answer, CALLER_RATE_LIMIT_FAIL_OPEN decides: let the call go (default: a
 // store outage should not stop awards the upstream would accept) or refuse it unsent.
 
-import { hashToken } from '../idempotency/keys.js';
+import { hashToken } from '../idempotency/index.js';
 import type { RedisConnection } from '../redis/client.js';
 import type { Logger } from '../telemetry/logging.js';
 import type { CallerGate } from '../upstream/types.js';
