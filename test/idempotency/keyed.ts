@@ -1,6 +1,7 @@
 // The keyed award as the idempotency tests send it, and the stores they run against.
 
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startGateway } from '../support/gateway.js';
 import type { GraphQLResponse, TestGateway } from '../support/gateway.js';
@@ -132,6 +133,36 @@ export function useRedisGateway(env: Record<string, string> = {}): { redis: Test
   });
   afterAll(async () => {
     await fixture.gw?.close();
+    await fixture.upstream?.close();
+    await fixture.redis?.stop();
+  });
+  return fixture;
+}
+
+/**
+ * A redis-server, a scriptable upstream and two gateways on both (two instances sharing the store),
+ * with an admin client to the redis-server, for the tests of one describe block.
+ */
+export function useTwoRedisGateways(env: Record<string, string> = {}): {
+  redis: TestRedis;
+  admin: Redis;
+  upstream: ScriptableUpstream;
+  first: TestGateway;
+  second: TestGateway;
+} {
+  const fixture = {} as { redis: TestRedis; admin: Redis; upstream: ScriptableUpstream; first: TestGateway; second: TestGateway };
+  beforeAll(async () => {
+    fixture.redis = await startRedis();
+    // Commands wait through a restart of the redis-server rather than fail.
+    fixture.admin = new Redis(fixture.redis.url, { maxRetriesPerRequest: null });
+    fixture.upstream = await startScriptableUpstream();
+    fixture.first = await startKeyedGateway(fixture.upstream.url, { REDIS_URL: fixture.redis.url, ...env });
+    fixture.second = await startKeyedGateway(fixture.upstream.url, { REDIS_URL: fixture.redis.url, ...env });
+  });
+  afterAll(async () => {
+    fixture.admin?.disconnect();
+    await fixture.first?.close();
+    await fixture.second?.close();
     await fixture.upstream?.close();
     await fixture.redis?.stop();
   });

@@ -4,40 +4,18 @@
 // keyed awards (nothing sent) while an award claimed before the loss may be in flight, so the
 // retry replays instead of awarding twice.
 
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TestGateway } from '../support/gateway.js';
 import { eventually, gate } from '../support/operations.js';
-import { startRedis } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
-import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { codedError, keyedAdd, newKey, redisAvailable, startKeyedGateway } from './keyed.js';
+import { challengeHistoryBody } from '../support/scriptable-upstream.js';
+import { codedError, keyedAdd, newKey, redisAvailable, useTwoRedisGateways } from './keyed.js';
 
 // Two instances on one Redis; the worst case from claim to settle: 100 + 3000 + 2 x 300 + 1000 ms.
 const ENV = { REDIS_TIMEOUT_MS: '300', UPSTREAM_QUEUE_TIMEOUT_MS: '100', UPSTREAM_TIMEOUT_MS: '3000', REDIS_KEY_PREFIX: 'reset-test:' };
 const MARK_MS = 4_700;
 
 describe.skipIf(!redisAvailable)('Redis lost its data', () => {
-  let redis: TestRedis;
-  let admin: Redis;
-  let upstream: ScriptableUpstream;
-  let first: TestGateway;
-  let second: TestGateway;
-  beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis(redis.url, { maxRetriesPerRequest: null });
-    upstream = await startScriptableUpstream();
-    first = await startKeyedGateway(upstream.url, { REDIS_URL: redis.url, ...ENV });
-    second = await startKeyedGateway(upstream.url, { REDIS_URL: redis.url, ...ENV });
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await first?.close();
-    await second?.close();
-    await upstream?.close();
-    await redis?.stop();
-  });
+  const fx = useTwoRedisGateways(ENV);
 
   const resets = async (gw: TestGateway) =>
     Number(/gateway_idempotency_store_resets_total (\d+)/.exec(await fetch(new URL('/metrics', gw.url)).then((r) => r.text()))?.[1]);
@@ -57,6 +35,7 @@ describe.skipIf(!redisAvailable)('Redis lost its data', () => {
   }
 
   async function lossDuringAward(lose: () => Promise<void>) {
+    const { upstream, first, second } = fx;
     // Past an earlier test's refusal window on both instances.
     upstream.respondWith({ status: 201, body: challengeHistoryBody() });
     await untilServed(first, newKey());
@@ -94,17 +73,18 @@ describe.skipIf(!redisAvailable)('Redis lost its data', () => {
   }
 
   test('FLUSHALL during an award: the retry is refused until the first ends, then replays (1 POST)', async () => {
-    await lossDuringAward(async () => void (await admin.flushall()));
+    await lossDuringAward(async () => void (await fx.admin.flushall()));
   });
 
   test('a restart without persistence during an award: the retry is refused until the first ends, then replays (1 POST)', async () => {
     await lossDuringAward(async () => {
-      await redis.stop();
-      await redis.start();
+      await fx.redis.stop();
+      await fx.redis.start();
     });
   });
 
   test('FLUSHALL after the award settled: logged as an error and counted within seconds, with no traffic', async () => {
+    const { admin, upstream, first } = fx;
     upstream.reset();
     upstream.respondWith({ status: 201, body: challengeHistoryBody() });
     // Past the earlier tests' refusal windows.

@@ -3,42 +3,20 @@
 // instance (one poller per key there), however many repeats wait. Store commands are counted
 // by redis-server itself (INFO stats) and printed per second.
 
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TestGateway } from '../support/gateway.js';
 import { eventually, gate } from '../support/operations.js';
-import { startRedis } from '../support/redis.js';
-import type { TestRedis } from '../support/redis.js';
-import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
-import type { ScriptableUpstream } from '../support/scriptable-upstream.js';
-import { keyedAdd, newKey, redisAvailable, startKeyedGateway } from './keyed.js';
+import { challengeHistoryBody } from '../support/scriptable-upstream.js';
+import { keyedAdd, newKey, redisAvailable, useTwoRedisGateways } from './keyed.js';
 
 const WAITERS = 1_000;
 const ENV = { UPSTREAM_TIMEOUT_MS: '20000', MAX_CONNECTIONS: '5000', REDIS_KEY_PREFIX: 'waiting-test:' };
 
 describe.skipIf(!redisAvailable)('1,000 repeats of one in-flight key', () => {
-  let redis: TestRedis;
-  let admin: Redis;
-  let upstream: ScriptableUpstream;
-  let first: TestGateway;
-  let second: TestGateway;
-  beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis(redis.url);
-    upstream = await startScriptableUpstream();
-    first = await startKeyedGateway(upstream.url, { REDIS_URL: redis.url, ...ENV });
-    second = await startKeyedGateway(upstream.url, { REDIS_URL: redis.url, ...ENV });
-  });
-  afterAll(async () => {
-    admin?.disconnect();
-    await first?.close();
-    await second?.close();
-    await upstream?.close();
-    await redis?.stop();
-  });
+  const fx = useTwoRedisGateways(ENV);
 
   /** Commands redis-server processed, less the INFO that asks. */
-  const processed = async () => Number(/^total_commands_processed:(\d+)/m.exec(await admin.info('stats'))![1]) - 1;
+  const processed = async () => Number(/^total_commands_processed:(\d+)/m.exec(await fx.admin.info('stats'))![1]) - 1;
 
   /**
    * Runs the first on `first`, the repeats on `on`; answers the store commands per second while
@@ -46,6 +24,7 @@ describe.skipIf(!redisAvailable)('1,000 repeats of one in-flight key', () => {
    * and claims are over by then on a loaded machine too), at most for 10 s.
    */
   async function waitersCost(on: TestGateway, bound: number): Promise<number> {
+    const { upstream, first } = fx;
     const answer = gate();
     upstream.reset();
     upstream.respondWith(async () => {
@@ -77,14 +56,14 @@ describe.skipIf(!redisAvailable)('1,000 repeats of one in-flight key', () => {
   }
 
   test('on the instance that runs the first: no store command while they wait', { timeout: 60_000 }, async () => {
-    const perSecond = await waitersCost(first, 20);
+    const perSecond = await waitersCost(fx.first, 20);
     console.log(`${WAITERS} waiters on the first's instance: ${perSecond.toFixed(1)} store commands/s`);
     // What is left has nothing to do with the waiters: each instance's epoch check (a script every 2 s).
     expect(perSecond).toBeLessThan(20);
   });
 
   test('on another instance: one poller for the key, a bounded number of store commands per second', { timeout: 60_000 }, async () => {
-    const perSecond = await waitersCost(second, 60);
+    const perSecond = await waitersCost(fx.second, 60);
     console.log(`${WAITERS} waiters on another instance: ${perSecond.toFixed(1)} store commands/s`);
     // One read (a script: EVALSHA and the GET and PTTL it runs) every 100 ms, whatever the number of waiters, plus the epoch checks.
     expect(perSecond).toBeLessThan(60);
