@@ -7,8 +7,8 @@ import { startGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
 import { challengeHistoryBody, startScriptableUpstream } from '../support/scriptable-upstream.js';
 import type { ScriptableUpstream, ScriptedResponse } from '../support/scriptable-upstream.js';
-import { eventually, gate } from '../support/operations.js';
-import { AWARD, STORES, codedError, keyedAdd, keyedAddServed, newKey, redisAvailable, startKeyedGateway } from './keyed.js';
+import { eventually } from '../support/operations.js';
+import { AWARD, STORES, codedError, holdAwards, keyedAdd, keyedAddServed, newKey, redisAvailable, startKeyedGateway } from './keyed.js';
 
 const posts = (upstream: ScriptableUpstream) => upstream.requests.filter((r) => r.method === 'POST').length;
 
@@ -142,11 +142,7 @@ describe.each(STORES)('$name store', (store) => {
   });
 
   test('50 concurrent requests with one key: exactly one POST, 50 equal answers', async () => {
-    const answer = gate();
-    upstream.respondWith(async () => {
-      await answer.opened;
-      return { status: 201, body: challengeHistoryBody({ id: 777 }) };
-    });
+    const answer = holdAwards(upstream, challengeHistoryBody({ id: 777 }));
     const key = newKey();
     const pending = Array.from({ length: 50 }, () => keyedAdd(gw, key));
     // The first is in flight (the others are waiting for it, or arrive after it settled: a replay either way).
@@ -211,11 +207,7 @@ test('the memory store: full, a new key is IDEMPOTENCY_STORE_UNAVAILABLE (nothin
   try {
     // A recorded success first: the caller's later claims no longer count in the pool of unproven callers.
     expect((await keyedAdd(gw, 'a')).body.data.addChallengeHistory.replayed).toBe(false);
-    const answer = gate();
-    upstream.respondWith(async () => {
-      await answer.opened;
-      return { status: 201, body: challengeHistoryBody() };
-    });
+    const answer = holdAwards(upstream);
     const inFlight = keyedAdd(gw, 'b');
     await eventually(() => upstream.requests.length === 2);
     const refused = await keyedAdd(gw, 'c');

@@ -169,17 +169,23 @@ export function useTwoRedisGateways(env: Record<string, string> = {}): {
   return fixture;
 }
 
+/** The upstream holds each award's answer (201, `body`) until the returned gate opens. */
+export function holdAwards(upstream: ScriptableUpstream, body: unknown = challengeHistoryBody()): ReturnType<typeof gate> {
+  const answer = gate();
+  upstream.respondWith(async () => {
+    await answer.opened;
+    return { status: 201, body };
+  });
+  return answer;
+}
+
 /**
  * One key sent to two instances at once, twice each, while the upstream holds its answer: exactly
  * one POST, four equal answers, one of them not a replay. Answers the key.
  */
 export async function expectOnePostForOneKey(upstream: ScriptableUpstream, a: Pick<TestGateway, 'graphql'>, b: Pick<TestGateway, 'graphql'>): Promise<string> {
   upstream.reset();
-  const answer = gate();
-  upstream.respondWith(async () => {
-    await answer.opened;
-    return { status: 201, body: challengeHistoryBody({ id: 4242 }) };
-  });
+  const answer = holdAwards(upstream, challengeHistoryBody({ id: 4242 }));
   const key = newKey();
   const both = [keyedAdd(a, key), keyedAdd(b, key), keyedAdd(a, key), keyedAdd(b, key)];
   await eventually(() => upstream.requests.length === 1);

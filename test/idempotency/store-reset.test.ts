@@ -6,9 +6,9 @@
 
 import { describe, expect, test } from 'vitest';
 import type { TestGateway } from '../support/gateway.js';
-import { eventually, gate } from '../support/operations.js';
+import { eventually } from '../support/operations.js';
 import { challengeHistoryBody } from '../support/scriptable-upstream.js';
-import { codedError, keyedAdd, newKey, redisAvailable, useTwoRedisGateways } from './keyed.js';
+import { codedError, holdAwards, keyedAdd, newKey, redisAvailable, useTwoRedisGateways } from './keyed.js';
 
 // Two instances on one Redis; the worst case from claim to settle: 100 + 3000 + 2 x 300 + 1000 ms.
 const ENV = { REDIS_TIMEOUT_MS: '300', UPSTREAM_QUEUE_TIMEOUT_MS: '100', UPSTREAM_TIMEOUT_MS: '3000', REDIS_KEY_PREFIX: 'reset-test:' };
@@ -40,12 +40,8 @@ describe.skipIf(!redisAvailable)('Redis lost its data', () => {
     upstream.respondWith({ status: 201, body: challengeHistoryBody() });
     await untilServed(first, newKey());
     await untilServed(second, newKey());
-    const answer = gate();
     upstream.reset();
-    upstream.respondWith(async () => {
-      await answer.opened;
-      return { status: 201, body: challengeHistoryBody() };
-    });
+    const answer = holdAwards(upstream);
     const key = newKey();
     const inFlight = keyedAdd(first, key);
     await eventually(() => upstream.requests.length === 1);

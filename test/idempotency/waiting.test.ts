@@ -5,9 +5,8 @@
 
 import { describe, expect, test } from 'vitest';
 import type { TestGateway } from '../support/gateway.js';
-import { eventually, gate } from '../support/operations.js';
-import { challengeHistoryBody } from '../support/scriptable-upstream.js';
-import { keyedAdd, newKey, redisAvailable, useTwoRedisGateways } from './keyed.js';
+import { eventually } from '../support/operations.js';
+import { holdAwards, keyedAdd, newKey, redisAvailable, useTwoRedisGateways } from './keyed.js';
 
 const WAITERS = 1_000;
 const ENV = { UPSTREAM_TIMEOUT_MS: '20000', MAX_CONNECTIONS: '5000', REDIS_KEY_PREFIX: 'waiting-test:' };
@@ -25,12 +24,8 @@ describe.skipIf(!redisAvailable)('1,000 repeats of one in-flight key', () => {
    */
   async function waitersCost(on: TestGateway, bound: number): Promise<number> {
     const { upstream, first } = fx;
-    const answer = gate();
     upstream.reset();
-    upstream.respondWith(async () => {
-      await answer.opened;
-      return { status: 201, body: challengeHistoryBody() };
-    });
+    const answer = holdAwards(upstream);
     const key = newKey();
     const firstAnswer = keyedAdd(first, key);
     await eventually(() => upstream.requests.length === 1);
