@@ -4,13 +4,14 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga, maskError } from 'graphql-yoga';
-import type { Plugin, YogaMaskedErrorOpts, YogaServerInstance } from 'graphql-yoga';
+import { createYoga } from 'graphql-yoga';
+import type { Plugin, YogaServerInstance } from 'graphql-yoga';
 import type { GatewayConfig } from './config.js';
 import { boundedParserCache } from './document-cache.js';
 import { Lifecycle } from './lifecycle.js';
 import { createSharedState } from './shared-state.js';
 import { createChallengeCache } from '../datasource/challenge-cache.js';
+import { ERROR_MASKING } from '../errors/masking.js';
 import { EXAMPLE_MUTATION } from '../graphiql/example.js';
 import { useSelfHostedGraphiQL } from '../graphiql/plugin.js';
 import { InflightBodies, UndrainedAnswers, answerClientError, serverOptions, withHttpGuard } from '../http/guard.js';
@@ -79,14 +80,6 @@ export interface Gateway {
   /** Drains (stops accepting, lets in-flight requests finish within SHUTDOWN_DRAIN_MS), then releases everything. */
   close(): Promise<void>;
 }
-
-// The one mask of unexpected errors, given to Yoga's public `maskedErrors` option and to the fast
-// lane: Yoga's own mask, "Unexpected error." with no stack or detail, in every NODE_ENV (isDev off).
-export const ERROR_MASKING: YogaMaskedErrorOpts = {
-  maskError: (error, message) => maskError(error, message, false),
-  errorMessage: 'Unexpected error.',
-  isDev: false,
-};
 
 export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
   if (!config.upstreamUrl) throw new Error('createGateway needs config.upstreamUrl');

@@ -12,7 +12,7 @@ import { expect, test } from 'vitest';
 import type { GatewayContext } from '../../src/schema/context.js';
 import { Admissions, withFastLane } from '../../src/lane/fast-lane.js';
 import { laneSafe } from '../../src/lane/safety.js';
-import { ERROR_MASKING } from '../../src/app/gateway.js';
+import { ERROR_MASKING } from '../../src/errors/masking.js';
 import { Lifecycle } from '../../src/app/lifecycle.js';
 import { createLogger, yogaLogger } from '../../src/telemetry/logging.js';
 import { requestMetrics } from '../../src/plugins/metrics.js';
