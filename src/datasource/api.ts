@@ -10,14 +10,14 @@
 
 import type { ChallengeCache } from './challenge-cache.js';
 import type { UpstreamFanOut } from './fan-out.js';
+import { createReadByIdLoader } from './read-by-id.js';
+import type { ReadByIdLoader } from './read-by-id.js';
+import { idempotencyRefusalError } from '../errors/idempotency-refusals.js';
 import { validationErrorFromUpstream } from '../errors/results.js';
 import { mapUpstreamError } from '../errors/upstream-failures.js';
 import type { WriteOutcome } from '../errors/upstream-failures.js';
-import { idempotencyRefusalError } from '../errors/idempotency-refusals.js';
 import { IdempotencyRefusal, hashToken } from '../idempotency/index.js';
 import type { Idempotency } from '../idempotency/index.js';
-import { createReadByIdLoader } from './read-by-id.js';
-import type { ReadByIdLoader } from './read-by-id.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { Endpoint, RouteParams } from '../upstream/endpoint.js';
 import { ADD_CHALLENGE_HISTORY, CHALLENGE } from '../upstream/endpoints.js';

@@ -68,7 +68,7 @@ export interface IdempotencyOptions<Result> {
   onStoreUnavailable(reason: StoreUnavailableReason): void;
 }
 
-/** Successes that are a replay of an earlier request's answer (AddChallengeHistorySuccess.replayed). */
+/** Successes that are a replay of an earlier request's answer (for an award: AddChallengeHistorySuccess.replayed). */
 const replayedResults = new WeakSet<object>();
 
 export function isReplayed(result: object): boolean {
