@@ -59,6 +59,18 @@ async function offlineContext(viewport = { width: 1400, height: 900 }): Promise<
 /** Monaco renders spaces as no-break spaces. */
 const textOf = async (page: Page, selector: string) => (await page.locator(selector).innerText()).replaceAll('\u00a0', ' ');
 
+/** The text once the editor has finished drawing it (Monaco draws a result's lines over several frames): two reads 100 ms apart agree. */
+async function settledTextOf(page: Page, selector: string): Promise<string> {
+  let previous = await textOf(page, selector);
+  for (let reads = 0; reads < 50; reads++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const current = await textOf(page, selector);
+    if (current === previous) return current;
+    previous = current;
+  }
+  return previous;
+}
+
 /** Replaces the operation in the query editor, runs it, and waits for `typename` in the result. */
 async function runEdited(page: Page, operation: string, typename: string): Promise<string> {
   await page.locator('.graphiql-query-editor .monaco-editor').click();
@@ -170,10 +182,10 @@ test.skipIf(!hasChromium)('at 1280 px: the example fits, and carries a key fresh
     const recorded = sandbox.histories.length;
     await page.locator('.graphiql-execute-button').click();
     await expect.poll(() => textOf(page, '.result-window'), { timeout: 15_000 }).toContain('"replayed": false');
-    const first = await textOf(page, '.result-window');
+    const first = await settledTextOf(page, '.result-window');
     await page.locator('.graphiql-execute-button').click();
     await expect.poll(() => textOf(page, '.result-window'), { timeout: 15_000 }).toContain('"replayed": true');
-    const again = await textOf(page, '.result-window');
+    const again = await settledTextOf(page, '.result-window');
     expect(again.replace('"replayed": true', '"replayed": false')).toBe(first);
     expect(sandbox.histories.length - recorded).toBe(1);
     await page.screenshot({ path: new URL('graphiql-1280-replayed.png', ARTIFACTS).pathname });
