@@ -152,7 +152,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   ];
   // Each plugin says why the fast lane may skip its hooks (lane/safety.ts); one that does not turns the lane off.
   const plugins: Plugin[] = [
-    laneSafe.runsOnLane(useRequestObservers(observers), observers, 'the lane runs the same observers'),
+    // Lane-safe as made: the lane runs the observers of any useRequestObservers plugin (lane/safety.ts).
+    useRequestObservers(observers),
     laneSafe(useMetrics(metrics), 'serves GET /metrics only'),
     ...laneSafe(
       useSelfHostedGraphiQL(config, { endpoint: '/graphql', title: 'Challenge gateway', query: EXAMPLE_MUTATION, token: options.exampleToken }),
