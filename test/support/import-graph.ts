@@ -3,7 +3,7 @@
 // root ("src/upstream/client.ts"); packages by their name ("graphql", "node:http").
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, posix, relative } from 'node:path';
+import { join, posix } from 'node:path';
 import ts from 'typescript';
 
 export interface ImportEdge {
@@ -32,8 +32,8 @@ function resolveSpecifier(file: string, specifier: string): string {
 export function importGraph(root: string): ImportEdge[] {
   return sourceFiles(root).flatMap((file) => {
     const { importedFiles } = ts.preProcessFile(readFileSync(join(root, file), 'utf8'), true, true);
-    return importedFiles.map(({ fileName }) => ({ from: file, to: resolveSpecifier(file, fileName), specifier: fileName }));
-  }).map(({ from, to }) => ({ from, to }));
+    return importedFiles.map(({ fileName }) => ({ from: file, to: resolveSpecifier(file, fileName) }));
+  });
 }
 
 /** The import cycles: for each strongly connected component of more than one file (or a file importing itself), one cycle through it, as a path. */
@@ -98,5 +98,3 @@ function cycleThrough(component: readonly string[], next: ReadonlyMap<string, st
   }
   return [start];
 }
-
-export const repositoryRoot = relative(process.cwd(), new URL('../..', import.meta.url).pathname) || '.';
